@@ -1,0 +1,66 @@
+# Campus: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-unit test-browser install lint format bench bench-import collectstatic check-deploy clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: embedded Postgres + Redis, migrations, demo data, Celery worker and beat, web server.
+run: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py run
+
+## make test: the whole suite on throw-away embedded services (browser tests when Chromium exists).
+test: $(STAMP)
+	$(PY) -m ruff check .
+	@tmp=$$(mktemp -d /tmp/campus-test.XXXXXX); \
+	trap 'rm -rf "$$tmp"' EXIT; \
+	export CAMPUS_DATA_DIR="$$tmp" CAMPUS_TESTING=1; \
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Missing migrations: run manage.py makemigrations"; exit 1; }; \
+	$(PY) -m pytest -m "not browser" -q --create-db $(PYTEST_ARGS) || exit $$?; \
+	if [ -x /usr/bin/chromium ]; then \
+		$(PY) -m pytest -m browser -q $(PYTEST_ARGS) || exit $$?; \
+	else \
+		if [ -n "$$CI" ]; then echo "Chromium is missing on CI: browser tests cannot run"; exit 1; fi; \
+		echo "Chromium not found (/usr/bin/chromium): browser tests skipped. apt-get install -y chromium"; \
+	fi
+
+test-unit: $(STAMP)
+	CAMPUS_TESTING=1 $(PY) -m pytest -m "not browser" -q $(PYTEST_ARGS)
+
+test-browser: $(STAMP)
+	CAMPUS_TESTING=1 $(PY) -m pytest -m browser -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+## make bench: performance measurements (not run by make test).
+bench: bench-import
+
+bench-import: $(STAMP)
+	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_import.py $(BENCH_ARGS)
+
+check-deploy: $(STAMP)
+	DATABASE_URL=postgres://campus:x@localhost/campus REDIS_URL=redis://localhost:6379/0 \
+	SECRET_KEY=$$($(PY) -c "import secrets; print(secrets.token_urlsafe(50))") DEBUG=0 \
+	ALLOWED_HOSTS=campus.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) staticfiles

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from mallette import views
+
+app_name = "mallette"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+]
