@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -67,7 +68,10 @@ def database_settings(dbname: str = "campus") -> dict:
 
 
 def _ensure_database(server, dbname: str) -> None:
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}';")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", dbname):
+        raise ValueError(f"Invalid database name: {dbname!r}")
+    # dbname is checked above: psql takes no parameters.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{dbname}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{dbname}";')
 
