@@ -10,3 +10,8 @@ def people_import(request: HttpRequest) -> HttpResponse:
     if not request.user.is_hr_admin:
         raise Http404
     return render(request, "campus/people_import.html", {})
+
+
+@login_required
+def import_report(request: HttpRequest, job_id: str) -> HttpResponse:
+    raise Http404

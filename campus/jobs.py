@@ -26,7 +26,14 @@ logger = logging.getLogger(__name__)
 
 
 class JobError(Exception):
-    """An expected failure whose message (in French) is shown to the user as is."""
+    """An expected failure whose message (in French) is shown to the user as is.
+
+    ``result`` is stored on the job (e.g. ``{"report_url": ...}`` for rejected import rows).
+    """
+
+    def __init__(self, message: str, *, result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result or {}
 
 
 def job_create(
@@ -115,7 +122,7 @@ def job_run(*, job_id: str, fn: Callable[..., dict[str, Any] | None]) -> None:
     try:
         outcome = fn(job, reporter, **job.task_kwargs) or {}
     except JobError as exc:
-        _finish(job_id, Job.State.FAILED, str(exc))
+        _finish(job_id, Job.State.FAILED, str(exc), result=exc.result)
         return
     except SoftTimeLimitExceeded:
         _finish(job_id, Job.State.FAILED, _("Le traitement a pris trop de temps et a été arrêté."))

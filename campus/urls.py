@@ -16,6 +16,11 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("taches/<str:job_id>/", views.job_status, name="job_status"),
     path("annuaire/import/", import_views.people_import, name="people_import"),
+    path(
+        "annuaire/import/<str:job_id>/rapport.csv",
+        import_views.import_report,
+        name="people_import_report",
+    ),
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("confidentialite/", views.privacy, name="privacy"),
     path("healthz", views.healthz, name="healthz"),
