@@ -17,17 +17,18 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
+# An empty variable counts as unset: compose files and .env templates often pass "".
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
-    return default if value is None else value
+    return default if value is None or value == "" else value
 
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
-    if value is None:
+    if value is None or value.strip() == "":
         return default
     if value.strip().lower() in _TRUE:
         return True
@@ -48,7 +49,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
-    if value is None:
+    if value is None or value.strip() == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
 
@@ -196,6 +197,7 @@ LOGOUT_REDIRECT_URL = "account_login"
 
 # --- django-allauth --------------------------------------------------------------------------
 ACCOUNT_ADAPTER = "campus.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "campus.account_forms.LoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibility"),
     path("confidentialite/", views.privacy, name="privacy"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("comptes/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("autodiagnostic/", include("selfdiag.urls")),

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -43,6 +44,12 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "campus/privacy.html", {})
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Pages without a <link rel=icon> (the Django admin) make browsers ask for /favicon.ico."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_GET

@@ -67,3 +67,72 @@ def hr_analyst(organism):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    """A real Celery worker process on the embedded Redis, reading the test database."""
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from django.db import connection
+
+    from campus.celery import app
+
+    db = connection.settings_dict
+    host = db.get("HOST") or db["OPTIONS"].get("host", "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://{db['USER']}:@/{db['NAME']}?host={host}",
+        "REDIS_URL": settings.REDIS_URL,
+        "SECRET_KEY": settings.SECRET_KEY,
+        "CAMPUS_DEV": "1",
+        "CAMPUS_TESTING": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    app.control.purge()  # drop messages left in the queues by earlier tests
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "campus",
+            "worker",
+            "-Q",
+            "default,ai,email",
+            "--pool",
+            "solo",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    log: list[str] = []
+    ready = threading.Event()
+
+    def drain() -> None:  # keep reading so a chatty worker never blocks on a full pipe
+        for line in proc.stdout:
+            log.append(line)
+            if "ready." in line:
+                ready.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    if not ready.wait(timeout=60):
+        proc.kill()
+        raise RuntimeError("Celery worker did not start:\n" + "".join(log[-40:]))
+    proc.log = log
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
