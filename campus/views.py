@@ -9,17 +9,37 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from campus.access import get_job_for_user
-from campus.models import Job
+from campus.models import Job, User
+
+HOME_TEAM_LIMIT = 12
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The manager's home: one card per feature with its next step."""
     user = request.user
-    recent_jobs = Job.objects.filter(owner=user).order_by("-created_at")[:3]
+    reports = list(
+        user.reports.filter(is_active=True)
+        .only("first_name", "last_name", "email", "job_title", "level", "manager_id")
+        .order_by("last_name", "first_name")[: HOME_TEAM_LIMIT + 1]
+    )
+    team_size = (
+        len(reports)
+        if len(reports) <= HOME_TEAM_LIMIT
+        else user.reports.filter(is_active=True).count()
+    )
     context = {
-        "team_size": user.reports.filter(is_active=True).count() if user.is_manager else 0,
-        "recent_jobs": recent_jobs,
+        "team_size": team_size,
+        "reports": reports[:HOME_TEAM_LIMIT],
+        "line_manager": (
+            User.objects.only("first_name", "last_name", "email", "job_title")
+            .filter(pk=user.manager_id)
+            .first()
+            if user.manager_id
+            else None
+        ),
+        "organism": user.organism,
+        "recent_jobs": list(Job.objects.filter(owner=user).order_by("-created_at")[:3]),
     }
     return render(request, "campus/home.html", context)
 

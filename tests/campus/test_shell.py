@@ -71,3 +71,44 @@ def test_health_endpoint_checks_the_database(client):
 
 def test_import_page_is_hidden_from_managers(manager_client):
     assert manager_client.get(reverse("people_import")).status_code == 404
+
+
+def test_home_shows_the_team_and_the_line_manager(client, manager, member, organism):
+    from tests.factories import ManagerFactory
+
+    boss = ManagerFactory(organism=organism, first_name="Isabelle", last_name="Lefèvre")
+    manager.manager = boss
+    manager.save()
+    client.force_login(manager)
+    html = client.get(reverse("home")).content.decode()
+    assert "Mon équipe" in html
+    assert member.full_name in html
+    assert "Isabelle Lefèvre" in html
+
+
+def test_home_with_a_large_team_lists_twelve_and_counts_all(client, manager, organism):
+    from tests.factories import CollaboratorFactory
+
+    CollaboratorFactory.create_batch(30, organism=organism, manager=manager)
+    client.force_login(manager)
+    html = client.get(reverse("home")).content.decode()
+    assert html.count('class="person-name"') == 12
+    assert "30 personnes au total" in html
+
+
+def test_home_query_count_does_not_grow_with_the_team(
+    client, manager, organism, django_assert_max_num_queries
+):
+    from tests.factories import CollaboratorFactory
+
+    CollaboratorFactory.create_batch(40, organism=organism, manager=manager)
+    client.force_login(manager)
+    client.get(reverse("home"))  # session now cached
+    with django_assert_max_num_queries(7):
+        client.get(reverse("home"))
+
+
+def test_manager_without_a_team_is_told_what_to_do(client, manager):
+    client.force_login(manager)
+    html = client.get(reverse("home")).content.decode()
+    assert "signalez-le à votre administrateur RH" in html
