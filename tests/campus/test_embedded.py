@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -56,8 +58,11 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(tmp_path, monkeypatch):
+def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(monkeypatch):
     """`make run` from scratch: services, migrations, demo, worker, beat, web; then Ctrl-C."""
+    # Under the test data dir, not pytest's tmp_path: PostgreSQL runs as the `pgserver` user
+    # when we are root, and pytest's private temp folders may not be traversable by it.
+    tmp_path = Path(tempfile.mkdtemp(prefix="run-", dir=embedded.data_dir()))
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(CAMPUS_DATA_DIR=str(tmp_path / "var"), PORT=str(port), PYTHONUNBUFFERED="1")
@@ -108,3 +113,4 @@ def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(tmp_path, mon
     monkeypatch.setenv("CAMPUS_DATA_DIR", str(tmp_path / "var"))
     _, sock = embedded._redis_paths()
     assert not embedded._redis_ping(sock)
+    shutil.rmtree(tmp_path, ignore_errors=True)
