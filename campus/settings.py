@@ -233,7 +233,8 @@ SESSION_COOKIE_AGE = env_int("CAMPUS_SESSION_AGE", 60 * 60 * 10)
 
 # --- i18n ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
-LANGUAGES = [("fr", _("Français")), ("en", _("Anglais"))]
+# Source strings are French; add languages here once their catalogues exist under locale/.
+LANGUAGES = [("fr", _("Français"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

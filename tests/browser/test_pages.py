@@ -68,6 +68,12 @@ def test_demo_manager_logs_in_and_every_page_passes_axe(
     page, live_server, demo, screenshot, page_errors, external_requests
 ):
     login(page, live_server, MANAGER_EMAIL)
+    for name, path in MANAGER_PAGES:
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, name
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page, name)
+        screenshot(page, name)
     manager = User.objects.get(email=MANAGER_EMAIL)
     job = Job.objects.create(
         owner=manager,
@@ -79,13 +85,12 @@ def test_demo_manager_logs_in_and_every_page_passes_axe(
         progress=40,
         message="Vérification des lignes…",
     )
-    pages = [*MANAGER_PAGES, ("job", reverse("job_status", args=[job.pk]))]
-    for name, path in pages:
-        response = page.goto(live_server.url + path)
-        assert response.status == 200, name
-        expect(page.locator("h1")).to_be_visible()
-        assert_accessible(page, name)
-        screenshot(page, name)
+    page.goto(live_server.url + reverse("job_status", args=[job.pk]))
+    assert_accessible(page, "job")
+    screenshot(page, "job")
+    page.goto(live_server.url + reverse("home"))
+    expect(page.get_by_role("link", name="Import de démonstration")).to_be_visible()
+    assert_accessible(page, "home-with-job")
     assert page_errors == []
     assert external_requests == []
 

@@ -57,15 +57,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(monkeypatch):
-    """`make run` from scratch: services, migrations, demo, worker, beat, web; then Ctrl-C."""
-    # Under the test data dir, not pytest's tmp_path: PostgreSQL runs as the `pgserver` user
-    # when we are root, and pytest's private temp folders may not be traversable by it.
-    tmp_path = Path(tempfile.mkdtemp(prefix="run-", dir=embedded.data_dir()))
+def _run_campus_once(data_dir: Path) -> tuple[str, list[psutil.Process]]:
+    """Start `manage.py run` like `make run`, wait until it serves, press Ctrl-C."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(CAMPUS_DATA_DIR=str(tmp_path / "var"), PORT=str(port), PYTHONUNBUFFERED="1")
+    env.update(CAMPUS_DATA_DIR=str(data_dir), PORT=str(port), PYTHONUNBUFFERED="1")
     env.pop("CAMPUS_TESTING", None)
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "run"],
@@ -76,7 +72,6 @@ def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(monkeypatch):
         text=True,
         start_new_session=True,
     )
-    output: list[str] = []
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
@@ -98,19 +93,49 @@ def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(monkeypatch):
         assert "worker" in names and "beat" in names and "runserver" in names
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)
-        output.append(out)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    text = "".join(output)
-    assert "camille.martin@demo.campus.test" in text
-    assert "Tous les processus sont arrêtés." in text
-    assert proc.returncode == 0
+    assert proc.returncode == 0, out
+    return out, children
+
+
+@pytest.mark.slow
+def test_run_command_serves_the_campus_and_ctrl_c_stops_everything(monkeypatch):
+    """`make run` from scratch: services, migrations, demo, worker, beat, web; then Ctrl-C.
+    A second run reuses the data."""
+    # Under the test data dir, not pytest's tmp_path: PostgreSQL runs as the `pgserver` user
+    # when we are root, and pytest's private temp folders may not be traversable by it.
+    base = Path(tempfile.mkdtemp(prefix="run-", dir=embedded.data_dir()))
+    data_dir = base / "var"
+
+    first, children = _run_campus_once(data_dir)
+
+    assert "Premier lancement" in first
+    assert "camille.martin@demo.campus.test" in first
+    assert "Tous les processus sont arrêtés." in first
     time.sleep(1)
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     # The embedded Redis and PostgreSQL of that data directory are stopped too.
-    assert not (tmp_path / "var" / "pg" / "postmaster.pid").exists()
-    monkeypatch.setenv("CAMPUS_DATA_DIR", str(tmp_path / "var"))
+    assert not (data_dir / "pg" / "postmaster.pid").exists()
+    monkeypatch.setenv("CAMPUS_DATA_DIR", str(data_dir))
     _, sock = embedded._redis_paths()
     assert not embedded._redis_ping(sock)
-    shutil.rmtree(tmp_path, ignore_errors=True)
+
+    second, _ = _run_campus_once(data_dir)
+
+    assert "Premier lancement" not in second
+    assert "camille.martin@demo.campus.test" in second
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.django_db
+def test_createsuperuser_works_without_configuration():
+    from django.core.management import call_command
+
+    from campus.models import User
+
+    call_command("createsuperuser", interactive=False, email="Admin@Campus.test", verbosity=0)
+    admin = User.objects.get(email="admin@campus.test")
+    assert admin.is_superuser and admin.is_staff and admin.is_hr_admin
+    assert admin.organisation is not None
