@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 
 from campus import jobs
+from campus.models import Job
+from campus.people_import import people_import_job
 
 
 @shared_task(name="campus.tasks.jobs_sweep")
@@ -14,3 +18,9 @@ def jobs_sweep() -> dict[str, int]:
 def ping(value: str) -> str:
     """Round-trip check used by health probes and the worker test."""
     return value
+
+
+@jobs.job_task()
+def people_import(job: Job, reporter: jobs.JobReporter, **kwargs: Any) -> dict[str, Any]:
+    """Import the people and teams file an HR admin uploaded (campus.people_import)."""
+    return people_import_job(job, reporter, **kwargs)

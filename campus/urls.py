@@ -17,6 +17,11 @@ urlpatterns = [
     path("taches/<str:job_id>/", views.job_status, name="job_status"),
     path("annuaire/import/", import_views.people_import, name="people_import"),
     path(
+        "annuaire/import/modele.csv",
+        import_views.people_import_template,
+        name="people_import_template",
+    ),
+    path(
         "annuaire/import/<str:job_id>/rapport.csv",
         import_views.import_report,
         name="people_import_report",
