@@ -16,7 +16,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -154,7 +154,7 @@ def _finish(job_id: str, state: str, message: str, **fields: Any) -> None:
         message=message[:500],
         finished_at=now,
         heartbeat_at=now,
-        progress=100 if state == Job.State.SUCCEEDED else Job.progress.field.default,
+        progress=100 if state == Job.State.SUCCEEDED else F("progress"),
         **fields,
     )
 

@@ -74,3 +74,11 @@ def external_requests(page, live_server):
 
     page.on("request", check)
     return seen
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo organisation (smaller than `make run`'s), with its four demo logins."""
+    from campus.demo import demo_seed
+
+    demo_seed(managers=150)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from campus.demo import DEMO_LOGINS, demo_seed
+from campus.demo import DEMO_LOGINS
 from campus.models import Job, User
 
 AXE = Axe()
@@ -43,11 +42,6 @@ def login(page, live_server, email: str) -> None:
     page.get_by_label("Mot de passe", exact=True).fill(settings.CAMPUS_DEMO_PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(re.escape(live_server.url) + r"/$"))
-
-
-@pytest.fixture
-def demo(transactional_db):
-    demo_seed(managers=150)
 
 
 def test_login_page_is_accessible_and_self_contained(
