@@ -352,6 +352,25 @@ CAMPUS_NAME = env_str("CAMPUS_NAME", "Campus des managers")
 CAMPUS_ORGANISATION_NAME = env_str("CAMPUS_ORGANISATION_NAME", "Sécurité sociale")
 CAMPUS_DEMO_PASSWORD = env_str("CAMPUS_DEMO_PASSWORD", "campus-demo-2026")
 
+# --- AI gateway (campus/ai/) --------------------------------------------------------------------------------
+# "local" works offline (bundled embedding model, local PII scrubber, extractive/templated text);
+# "openai" talks to any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, Mistral, Albert, vLLM…).
+CAMPUS_AI_BACKEND = env_str("CAMPUS_AI_BACKEND", "local")
+if CAMPUS_AI_BACKEND not in ("local", "openai"):
+    raise ImproperlyConfigured(f"CAMPUS_AI_BACKEND must be 'local' or 'openai', got {CAMPUS_AI_BACKEND!r}")
+CAMPUS_LLM_BASE_URL = env_str("CAMPUS_LLM_BASE_URL", "")
+CAMPUS_LLM_API_KEY = env_str("CAMPUS_LLM_API_KEY", "")
+CAMPUS_LLM_MODEL = env_str("CAMPUS_LLM_MODEL", "")
+# Empty: the bundled local model (multilingual-e5-small, 384 dimensions) even with an LLM.
+CAMPUS_EMBEDDING_MODEL = env_str("CAMPUS_EMBEDDING_MODEL", "")
+CAMPUS_LLM_TIMEOUT = env_int("CAMPUS_LLM_TIMEOUT", 60)
+CAMPUS_LLM_MAX_RETRIES = env_int("CAMPUS_LLM_MAX_RETRIES", 1)
+# Estimated prices in euros per million tokens, for the usage ledger and the monthly cap.
+CAMPUS_LLM_PRICE_INPUT_EUR = float(env_str("CAMPUS_LLM_PRICE_INPUT_EUR", "0.5") or 0.5)
+CAMPUS_LLM_PRICE_OUTPUT_EUR = float(env_str("CAMPUS_LLM_PRICE_OUTPUT_EUR", "1.5") or 1.5)
+# Presidio's email recogniser would fetch the public suffix list on first use: never here.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
