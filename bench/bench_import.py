@@ -145,23 +145,6 @@ LAST_NAMES = [
     "Lopez",
 ]
 LEVELS = ["direction", "strategique", "intermediaire", "proximite"]
-HEADER = [
-    "email",
-    "prenom",
-    "nom",
-    "organisme",
-    "organisme_libelle",
-    "branche",
-    "region",
-    "equipe",
-    "equipe_libelle",
-    "equipe_parente",
-    "equipe_dirigee",
-    "manager_email",
-    "niveau",
-    "roles",
-    "fonction",
-]
 
 
 def _split(total: int, parts: int) -> list[int]:
@@ -231,18 +214,22 @@ def generate_rows(
 
 
 def write_csv(rows: list[list[str]], path: Path) -> None:
+    from campus.people_import import COLUMNS  # after django.setup()
+
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh, delimiter=";")
-        writer.writerow(HEADER)
+        writer.writerow(COLUMNS)
         writer.writerows(rows)
 
 
 def write_xlsx(rows: list[list[str]], path: Path) -> None:
     import openpyxl
 
+    from campus.people_import import COLUMNS  # after django.setup()
+
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet()
-    sheet.append(HEADER)
+    sheet.append(list(COLUMNS))
     for row in rows:
         sheet.append(row)
     workbook.save(path)

@@ -12,27 +12,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from campus.access import get_job_for_user
 from campus.forms import PeopleImportForm
-from campus.people_import import IMPORT_JOB_KIND, import_job_start, import_report_path
+from campus.people_import import (
+    COLUMNS,
+    IMPORT_JOB_KIND,
+    import_job_start,
+    import_report_path,
+)
 
 # The template: one director, one manager, one collaborator, with a new organism and teams.
 TEMPLATE_ROWS = [
-    [
-        "email",
-        "prenom",
-        "nom",
-        "organisme",
-        "organisme_libelle",
-        "branche",
-        "region",
-        "equipe",
-        "equipe_libelle",
-        "equipe_parente",
-        "equipe_dirigee",
-        "manager_email",
-        "niveau",
-        "roles",
-        "fonction",
-    ],
+    list(COLUMNS),
     [
         "claire.martin@cpam-rhone.fr",
         "Claire",

@@ -22,6 +22,7 @@ from campus import import_views
 from campus.jobs import job_run
 from campus.models import Job, Level, Organism, Role, Team, User
 from campus.people_import import (
+    COLUMNS,
     ImportFileError,
     ImportRejected,
     Rejection,
@@ -37,23 +38,7 @@ from tests.factories import (
     TeamFactory,
 )
 
-HEADER = [
-    "email",
-    "prenom",
-    "nom",
-    "organisme",
-    "organisme_libelle",
-    "branche",
-    "region",
-    "equipe",
-    "equipe_libelle",
-    "equipe_parente",
-    "equipe_dirigee",
-    "manager_email",
-    "niveau",
-    "roles",
-    "fonction",
-]
+HEADER = list(COLUMNS)
 
 
 def basic_rows() -> list[dict[str, str]]:
