@@ -6,12 +6,18 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from campus.models import Branch, Job, Organisation, Organism, Role, Team, User
+from campus.models import AIUsage, Branch, Job, Organisation, Organism, Role, Team, User
 
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "feedback_min_responses", "analytics_min_people"]
+    list_display = [
+        "name",
+        "slug",
+        "feedback_min_responses",
+        "analytics_min_people",
+        "ai_monthly_budget_eur",
+    ]
     search_fields = ["name"]
 
 
@@ -124,4 +130,37 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Job._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AIUsage)
+class AIUsageAdmin(admin.ModelAdmin):
+    """The AI usage ledger, read only: rows are written by campus.ai.ledger."""
+
+    list_display = [
+        "created_at",
+        "organisation",
+        "feature",
+        "backend",
+        "model",
+        "user",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_eur",
+    ]
+    list_filter = ["organisation", "feature", "backend", "model"]
+    date_hierarchy = "created_at"
+    search_fields = ["feature", "model", "user__email"]
+    list_select_related = ["organisation", "user"]
+    readonly_fields = [f.name for f in AIUsage._meta.fields]
+    list_per_page = 100
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AIUsage | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AIUsage | None = None) -> bool:
         return False

@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -31,6 +32,18 @@ class Organisation(models.Model):
         default=10,
         help_text=_(
             "Les chiffres calculés sur moins de personnes sont masqués dans les rapports RH."
+        ),
+    )
+    ai_monthly_budget_eur = models.DecimalField(
+        _("budget IA mensuel (€)"),
+        max_digits=10,
+        decimal_places=2,
+        default=200,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Coût estimé maximal des appels au modèle de langue par mois civil. Une fois "
+            "atteint, les fonctionnalités passent en mode simplifié (sans modèle de langue) "
+            "jusqu’au mois suivant. 0 désactive ces appels."
         ),
     )
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
@@ -312,3 +325,39 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.SUCCEEDED, self.State.FAILED)
+
+
+class AIUsage(models.Model):
+    """One call to the AI endpoint: who, for which feature, how many tokens, at what cost.
+
+    The usage ledger behind the per-organisation monthly cap (``campus.ai.ledger``). It never
+    holds any text. Local work (embeddings, scrubbing) costs nothing and is not recorded.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="ai_usage"
+    )
+    user = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("personne"),
+    )
+    feature = models.CharField(_("fonctionnalité"), max_length=60)
+    backend = models.CharField(_("moteur"), max_length=20)
+    model = models.CharField(_("modèle"), max_length=200)
+    prompt_tokens = models.PositiveIntegerField(_("jetons envoyés"), default=0)
+    completion_tokens = models.PositiveIntegerField(_("jetons reçus"), default=0)
+    cost_eur = models.DecimalField(_("coût estimé (€)"), max_digits=12, decimal_places=6)
+    created_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("appel IA")
+        verbose_name_plural = _("journal des appels IA")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organisation", "created_at"], name="aiusage_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.feature} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"

