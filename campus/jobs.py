@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import random
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -84,26 +85,53 @@ class JobReporter:
         Job.objects.filter(pk=self.job.pk).update(**fields)
 
 
-def job_task(*, queue: str = "default") -> Callable:
+def job_task(
+    *,
+    queue: str = "default",
+    retry_on: tuple[type[Exception], ...] = (),
+    max_retries: int = 5,
+) -> Callable:
     """Declare a Celery task running ``fn(job, reporter, **job.task_kwargs)``.
 
     The function returns a dict that may hold ``result_url``, ``result_label``, ``message``
     and any JSON-serialisable ``result``. Raising :class:`JobError` fails the job with that
     message; any other exception fails it with a generic French message (details logged).
+    Exceptions in ``retry_on`` (e.g. ``campus.ai.AIUnavailable``) put the job back to waiting
+    and retry the task with exponential backoff and jitter, up to ``max_retries`` times.
     """
 
     def decorator(fn: Callable[..., dict[str, Any] | None]) -> Any:
-        @shared_task(name=f"{fn.__module__}.{fn.__name__}", queue=queue, acks_late=True)
+        @shared_task(
+            name=f"{fn.__module__}.{fn.__name__}",
+            queue=queue,
+            acks_late=True,
+            bind=True,
+            max_retries=max_retries,
+        )
         @functools.wraps(fn)
-        def task(job_id: str) -> None:
-            job_run(job_id=job_id, fn=fn)
+        def task(self: Any, job_id: str) -> None:
+            final = self.request.retries >= max_retries
+            try:
+                job_run(job_id=job_id, fn=fn, retry_on=() if final else retry_on)
+            except retry_on as exc:
+                raise self.retry(exc=exc, countdown=retry_delay(self.request.retries)) from exc
 
         return task
 
     return decorator
 
 
-def job_run(*, job_id: str, fn: Callable[..., dict[str, Any] | None]) -> None:
+def retry_delay(retries: int) -> float:
+    """Exponential backoff with full jitter: 15 s, 30 s, 60 s… capped at 10 minutes."""
+    return random.uniform(0.5, 1.0) * min(600, 15 * 2**retries)  # noqa: S311 (not security)
+
+
+def job_run(
+    *,
+    job_id: str,
+    fn: Callable[..., dict[str, Any] | None],
+    retry_on: tuple[type[Exception], ...] = (),
+) -> None:
     now = timezone.now()
     updated = Job.objects.filter(
         pk=job_id, state__in=[Job.State.PENDING, Job.State.RUNNING]
@@ -121,13 +149,23 @@ def job_run(*, job_id: str, fn: Callable[..., dict[str, Any] | None]) -> None:
     reporter = JobReporter(job)
     try:
         outcome = fn(job, reporter, **job.task_kwargs) or {}
+    except retry_on:
+        Job.objects.filter(pk=job_id).update(
+            state=Job.State.PENDING,
+            heartbeat_at=timezone.now(),
+            message=_("Service momentanément indisponible : nouvel essai automatique bientôt."),
+        )
+        raise
     except JobError as exc:
         _finish(job_id, Job.State.FAILED, str(exc), result=exc.result)
         return
     except SoftTimeLimitExceeded:
         _finish(job_id, Job.State.FAILED, _("Le traitement a pris trop de temps et a été arrêté."))
         return
-    except Exception:
+    except Exception as exc:
+        if retry_on == () and _is_service_outage(exc):
+            _finish(job_id, Job.State.FAILED, str(exc))
+            return
         logger.exception("job %s (%s) failed", job_id, job.kind)
         _finish(
             job_id,
@@ -145,6 +183,13 @@ def job_run(*, job_id: str, fn: Callable[..., dict[str, Any] | None]) -> None:
         result_label=outcome.get("result_label", ""),
         result=outcome.get("result", {}),
     )
+
+
+def _is_service_outage(exc: Exception) -> bool:
+    """An AI outage after the last retry: its French message is meant for the user."""
+    from campus.ai import AIError
+
+    return isinstance(exc, AIError)
 
 
 def _finish(job_id: str, state: str, message: str, **fields: Any) -> None:

@@ -145,3 +145,39 @@ def test_colleague_gets_404_on_someone_elses_job(client, manager, hr_admin):
     job = JobFactory(owner=manager)
     client.force_login(hr_admin)
     assert client.get(reverse("job_status", args=[job.pk])).status_code == 404
+
+
+def test_a_retryable_outage_puts_the_job_back_to_waiting_and_reraises(manager):
+    from campus.ai import AIUnavailable
+
+    job = JobFactory(owner=manager)
+
+    def outage(job, reporter):
+        raise AIUnavailable("Le service d’IA ne répond pas.")
+
+    with pytest.raises(AIUnavailable):
+        jobs.job_run(job_id=str(job.pk), fn=outage, retry_on=(AIUnavailable,))
+    job.refresh_from_db()
+    assert job.state == Job.State.PENDING
+    assert "nouvel essai" in job.message
+
+
+def test_after_the_last_retry_an_outage_fails_the_job_with_its_french_message(manager):
+    from campus.ai import AIUnavailable
+
+    job = JobFactory(owner=manager)
+
+    def outage(job, reporter):
+        raise AIUnavailable("Le service d’IA ne répond pas.")
+
+    jobs.job_run(job_id=str(job.pk), fn=outage)
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert job.message.startswith("Le service d’IA")
+
+
+def test_retry_delay_backs_off_with_jitter_and_a_cap():
+    delays = [jobs.retry_delay(n) for n in range(12)]
+    assert 7.5 <= delays[0] <= 15
+    assert 15 <= delays[1] <= 30
+    assert all(d <= 600 for d in delays)
