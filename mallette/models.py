@@ -1,1 +1,146 @@
+"""The mallette: themes and good management practices, searchable by meaning."""
+
 from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from pgvector.django import VectorField
+
+from campus.search import search_indexes
+
+EMBEDDING_DIMENSIONS = 384
+
+
+class Theme(models.Model):
+    """One of the 16 themes. HR admins may relabel a theme; its slug never changes."""
+
+    slug = models.SlugField(_("identifiant"), unique=True, editable=False)
+    label = models.CharField(_("libellé"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("thème")
+        verbose_name_plural = _("thèmes")
+        ordering = ["position", "label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class PracticeLevel(models.TextChoices):
+    ALL = "all", _("Tous les managers")
+    PROXIMITY = "proximity", _("Manager de proximité")
+    MIDDLE = "middle", _("Manager intermédiaire")
+    STRATEGIC = "strategic", _("Manager stratégique")
+    DIRECTOR = "director", _("Direction")
+
+
+class PracticeSource(models.TextChoices):
+    EDITOR = "editor", _("Équipe éditoriale")
+    COMMUNITY = "community", _("Communauté des managers")
+    FEEDBACK = "feedback", _("Issue des feedbacks 180°")
+    COACH = "coach", _("Issue du coach")
+
+
+class PracticeStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    REVIEW = "review", _("En relecture")
+    PUBLISHED = "published", _("Publiée")
+    ARCHIVED = "archived", _("Archivée")
+
+
+class Practice(models.Model):
+    """A good management practice: situation, what to do, pitfalls.
+
+    Scope: no organisation = the editorial library every organisation sees; an organisation
+    and no organism = national to that organisation; an organism = seen by its people only. ``search_vector`` and ``embedding`` are derived data kept current by a background
+    job (``mallette.services.practices_index``), never written by a save().
+    """
+
+    organisation = models.ForeignKey(
+        "campus.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="practices",
+        verbose_name=_("organisation"),
+        help_text=_("Vide pour la bibliothèque éditoriale commune à toutes les organisations."),
+    )
+    organism = models.ForeignKey(
+        "campus.Organism",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="practices",
+        verbose_name=_("organisme"),
+        help_text=_("Vide pour une pratique nationale, visible de tous."),
+    )
+    slug = models.SlugField(_("identifiant"), max_length=100)
+    title = models.CharField(_("titre"), max_length=160)
+    summary = models.TextField(_("résumé"), max_length=400)
+    situation = models.TextField(_("situation"), blank=True)
+    body = models.TextField(
+        _("ce qu’il faut faire"), help_text=_("Markdown limité : listes, gras, italique, liens.")
+    )
+    pitfalls = models.TextField(_("pièges à éviter"), blank=True)
+    themes = models.ManyToManyField(Theme, related_name="practices", verbose_name=_("thèmes"))
+    primary_theme = models.ForeignKey(
+        Theme,
+        on_delete=models.PROTECT,
+        related_name="primary_practices",
+        verbose_name=_("thème principal"),
+    )
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    level = models.CharField(
+        _("niveau"), max_length=12, choices=PracticeLevel, default=PracticeLevel.ALL
+    )
+    source = models.CharField(
+        _("origine"), max_length=12, choices=PracticeSource, default=PracticeSource.EDITOR
+    )
+    author = models.ForeignKey(
+        "campus.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="practices",
+        verbose_name=_("auteur"),
+    )
+    anonymous = models.BooleanField(_("publier sans nom d’auteur"), default=False)
+    status = models.CharField(
+        _("statut"), max_length=12, choices=PracticeStatus, default=PracticeStatus.DRAFT
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+
+    search_vector = SearchVectorField(null=True, editable=False)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, editable=False)
+    embedding_model = models.CharField(max_length=120, blank=True, editable=False)
+    # Bumped whenever the text changes; the index job compares it with indexed_revision.
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    indexed_revision = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("pratique")
+        verbose_name_plural = _("pratiques")
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "slug"], name="practice_slug_unique", nulls_distinct=False
+            )
+        ]
+        indexes = [
+            *search_indexes("practice"),
+            models.Index(fields=["organisation", "status", "organism"], name="practice_scope"),
+            models.Index(fields=["primary_theme", "status"], name="practice_theme"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def index_text(self) -> str:
+        """What the embedding represents: the words a manager would use to look for it."""
+        return "\n".join(p for p in (self.title, self.summary, self.situation, self.body) if p)

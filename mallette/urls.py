@@ -8,4 +8,6 @@ app_name = "mallette"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("pratiques/<int:pk>/", views.practice_detail, name="practice"),
+    path("pratiques/<int:pk>/<slug:slug>/", views.practice_detail, name="practice"),
 ]
