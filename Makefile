@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser install lint format bench bench-import collectstatic check-deploy clean
+.PHONY: run test test-unit test-browser install lint format bench bench-import eval collectstatic check-deploy clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ bench: bench-import
 bench-import: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_import.py $(BENCH_ARGS)
+
+## make eval: AI quality on ../shared/eval (PII scrubbing; retrieval once the library exists).
+eval: $(STAMP)
+	@tmp=$$(mktemp -d /tmp/campus-eval.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	export CAMPUS_DATA_DIR="$$tmp"; \
+	$(PY) manage.py migrate --verbosity 0 && $(PY) manage.py ai_eval $(EVAL_ARGS)
 
 check-deploy: $(STAMP)
 	DATABASE_URL=postgres://campus:x@localhost/campus REDIS_URL=redis://localhost:6379/0 \

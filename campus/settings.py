@@ -342,6 +342,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campus.tasks.jobs_sweep",
         "schedule": env_int("CAMPUS_JOB_SWEEP_SECONDS", 60),
     },
+    "mallette-index": {
+        "task": "mallette.tasks.practices_index",
+        "schedule": 120,
+        "options": {"queue": "ai"},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(
     Path(env_str("CAMPUS_BEAT_SCHEDULE") or (BASE_DIR / "var" / "celerybeat-schedule"))

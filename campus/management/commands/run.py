@@ -39,6 +39,8 @@ class Command(BaseCommand):
         if not no_seed and not Organisation.objects.exists():
             self.stdout.write("Premier lancement : chargement de l’organisation de démonstration…")
             call_command("seed_demo")
+        self.stdout.write("Index de recherche de la mallette…")
+        call_command("mallette_index", verbosity=0)
         connection.close()
 
         env = self._child_env()
