@@ -46,11 +46,11 @@ def markdown_list(lines: list[str]) -> str:
     return "\n".join(f"- {line.strip()}" for line in lines if line.strip())
 
 
-def corpus_load(*, theme_model: Any, practice_model: Any) -> dict[str, int]:
-    """Upsert the themes and the editorial practices; returns counts."""
+def themes_load(*, theme_model: Any) -> dict[str, Any]:
+    """Create missing themes (labels an HR admin changed are kept); returns them by slug."""
     themes = {}
     for position, (slug, data) in enumerate(themes_data().items(), start=1):
-        theme, created = theme_model.objects.get_or_create(
+        theme, _created = theme_model.objects.get_or_create(
             slug=slug,
             defaults={
                 "label": data["label"],
@@ -59,6 +59,12 @@ def corpus_load(*, theme_model: Any, practice_model: Any) -> dict[str, int]:
             },
         )
         themes[slug] = theme
+    return themes
+
+
+def corpus_load(*, theme_model: Any, practice_model: Any) -> dict[str, int]:
+    """Upsert the themes and the editorial practices; returns counts."""
+    themes = themes_load(theme_model=theme_model)
     existing = {p.slug: p for p in practice_model.objects.filter(organisation__isnull=True)}
     now = timezone.now()
     created = updated = 0

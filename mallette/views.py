@@ -56,6 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "practice": practice,
             "snippet": highlight(practice.summary, query, max_words=45) if query else None,
+            "title": highlight(practice.title, query, max_words=40) if query else None,
         }
         for practice in page.object_list
     ]
