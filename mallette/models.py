@@ -142,5 +142,7 @@ class Practice(models.Model):
         return self.title
 
     def index_text(self) -> str:
-        """What the embedding represents: the words a manager would use to look for it."""
-        return "\n".join(p for p in (self.title, self.summary, self.situation, self.body) if p)
+        """What the embedding represents: the title, the summary and the situation — the words
+        a manager uses to describe a problem. The steps stay in the full-text index only: they
+        double the embedding cost and measured no better on the coach questions."""
+        return "\n".join(p for p in (self.title, self.summary, self.situation) if p)

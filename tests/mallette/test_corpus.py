@@ -64,3 +64,20 @@ def test_loading_the_corpus_again_changes_nothing():
         "created": 0,
         "updated": 0,
     }
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", text.lower()) if len(w) > 3}
+
+
+def test_no_two_practices_are_near_duplicates_in_wording():
+    """Lexical check (fast); `make eval` also reports the closest pairs by meaning."""
+    bags = [(p["slug"], _words(p["title"] + " " + p["summary"])) for p in PRACTICES]
+    worst = 0.0
+    pair = None
+    for i, (slug_a, a) in enumerate(bags):
+        for slug_b, b in bags[i + 1 :]:
+            score = len(a & b) / len(a | b)
+            if score > worst:
+                worst, pair = score, (slug_a, slug_b)
+    assert worst < 0.5, pair
