@@ -39,8 +39,6 @@ class Command(BaseCommand):
         if not no_seed and not Organisation.objects.exists():
             self.stdout.write("Premier lancement : chargement de l’organisation de démonstration…")
             call_command("seed_demo")
-        self.stdout.write("Index de recherche de la mallette…")
-        call_command("mallette_index", verbosity=0)
         connection.close()
 
         env = self._child_env()
@@ -89,6 +87,11 @@ class Command(BaseCommand):
             for name, cmd in children.items():
                 # Own process groups: Ctrl-C reaches us once, and we stop children in order.
                 procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+            # The worker indexes the practices in the background (about a minute the first
+            # time); the site is usable meanwhile and beat keeps the index current afterwards.
+            from campus.celery import app
+
+            app.send_task("mallette.tasks.practices_index", queue="ai")
             self._print_logins(host, port)
             while not stopping:
                 for name, proc in procs.items():
