@@ -154,3 +154,33 @@ def test_outsider_gets_404_on_an_unknown_practice(manager_client, library):
 @pytest.mark.django_db
 def test_anonymous_visitors_are_sent_to_login(client):
     assert client.get(reverse("mallette:index")).status_code == 302
+
+
+def test_hr_admin_edits_a_practice_in_the_admin_and_it_is_reindexed(client, hr_admin, library):
+    practice = library["merci"]
+    client.force_login(hr_admin)
+    assert (
+        client.get(
+            reverse("admin:mallette_practice_changelist") + "?q=merci&status=published"
+        ).status_code
+        == 200
+    )
+    assert client.get(reverse("admin:mallette_theme_changelist")).status_code == 200
+    url = reverse("admin:mallette_practice_change", args=[practice.pk])
+    assert client.get(url).status_code == 200
+    revision = practice.revision
+    practice.title = "Remercier précisément et vite"
+    from django.forms.models import model_to_dict
+
+    data = {k: v for k, v in model_to_dict(practice).items() if v is not None}
+    data.update(
+        title="Remercier précisément et vite",
+        themes=[t.pk for t in practice.themes.all()],
+        tags=",".join(practice.tags),
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    practice.refresh_from_db()
+    assert practice.title == "Remercier précisément et vite"
+    assert practice.revision == revision + 1
+    assert practices_index() == 1

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import F, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mallette.models import Practice, PracticeStatus, Theme
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    """HR admins may relabel a theme; its slug is fixed (it names the theme everywhere)."""
+
+    list_display = ["label", "slug", "position"]
+    list_editable = ["position"]
+    readonly_fields = ["slug"]
+    search_fields = ["label", "slug"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Theme | None = None) -> bool:
+        return False
+
+
+@admin.register(Practice)
+class PracticeAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "primary_theme",
+        "status",
+        "level",
+        "source",
+        "organisation",
+        "organism",
+        "updated_at",
+    ]
+    list_filter = ["status", "source", "level", "primary_theme", "themes", "organisation"]
+    search_fields = ["title", "summary", "slug", "tags"]
+    list_select_related = ["primary_theme", "organisation", "organism"]
+    autocomplete_fields = ["organism", "author"]
+    filter_horizontal = ["themes"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "published_at",
+        "revision",
+        "indexed_revision",
+        "embedding_model",
+    ]
+    actions = ["publish", "archive"]
+    show_full_result_count = False
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "summary", "situation", "body", "pitfalls")}),
+        (_("Classement"), {"fields": ("primary_theme", "themes", "tags", "level")}),
+        (
+            _("Portée et origine"),
+            {"fields": ("organisation", "organism", "source", "author", "anonymous", "status")},
+        ),
+        (
+            _("Suivi"),
+            {
+                "fields": (
+                    "created_at",
+                    "updated_at",
+                    "published_at",
+                    "revision",
+                    "indexed_revision",
+                    "embedding_model",
+                )
+            },
+        ),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Practice, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        # A text change must reach the search index (the beat job re-indexes stale rows).
+        if change and set(form.changed_data) & {
+            "title",
+            "summary",
+            "situation",
+            "body",
+            "pitfalls",
+        }:
+            obj.revision += 1
+        if obj.status == PracticeStatus.PUBLISHED and obj.published_at is None:
+            obj.published_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Publier les pratiques sélectionnées"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Practice]) -> None:
+        queryset.filter(published_at__isnull=True).update(published_at=timezone.now())
+        count = queryset.update(status=PracticeStatus.PUBLISHED, revision=F("revision") + 1)
+        self.message_user(request, _("%(n)d pratique(s) publiée(s).") % {"n": count})
+
+    @admin.action(description=_("Archiver les pratiques sélectionnées"))
+    def archive(self, request: HttpRequest, queryset: QuerySet[Practice]) -> None:
+        count = queryset.update(status=PracticeStatus.ARCHIVED)
+        self.message_user(request, _("%(n)d pratique(s) archivée(s).") % {"n": count})
