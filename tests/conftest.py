@@ -16,6 +16,18 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Data migrations load the themes and the editorial corpus; transactional tests flush
+    every table when they end, so a reused test database may have lost them. Put them back
+    (idempotent: nothing is written when they are there)."""
+    from mallette.corpus import corpus_load
+    from mallette.models import Practice, Theme
+
+    with django_db_blocker.unblock():
+        corpus_load(theme_model=Theme, practice_model=Practice)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and cached sessions live in Redis: start each test clean."""

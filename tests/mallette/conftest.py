@@ -3,14 +3,17 @@ from __future__ import annotations
 import pytest
 from django.utils.text import slugify
 
+from mallette.corpus import themes_load
 from mallette.models import Practice, PracticeStatus, Theme
 from mallette.services import practices_index
 
 
 @pytest.fixture
 def empty_library(db):
-    """The test database holds the editorial corpus (data migration); page tests start empty."""
+    """The test database holds the editorial corpus (data migration); page tests start empty.
+    Themes are ensured: a transactional test elsewhere may have flushed the tables."""
     Practice.objects.all().delete()
+    themes_load(theme_model=Theme)
 
 
 @pytest.fixture
