@@ -28,7 +28,7 @@ test: $(STAMP)
 	trap 'rm -rf "$$tmp"' EXIT; \
 	export CAMPUS_DATA_DIR="$$tmp" CAMPUS_TESTING=1; \
 	$(PY) manage.py makemigrations --check --dry-run >/dev/null || { echo "Missing migrations: run manage.py makemigrations"; exit 1; }; \
-	$(PY) -m pytest -m "not browser" -q --create-db $(PYTEST_ARGS) || exit $$?; \
+	$(PY) -m pytest -m "not browser" -q --create-db -n 2 --dist loadfile $(PYTEST_ARGS) || exit $$?; \
 	if [ -x /usr/bin/chromium ]; then \
 		$(PY) -m pytest -m browser -q $(PYTEST_ARGS) || exit $$?; \
 	else \
@@ -37,7 +37,7 @@ test: $(STAMP)
 	fi
 
 test-unit: $(STAMP)
-	CAMPUS_TESTING=1 $(PY) -m pytest -m "not browser" -q $(PYTEST_ARGS)
+	CAMPUS_TESTING=1 $(PY) -m pytest -m "not browser" -q -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-browser: $(STAMP)
 	CAMPUS_TESTING=1 $(PY) -m pytest -m browser -q $(PYTEST_ARGS)

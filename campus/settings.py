@@ -87,7 +87,11 @@ if REDIS_URL.startswith("unix://"):
     # One Redis over a unix socket: Celery (kombu) and redis-py spell the URL differently.
     _sock_path = REDIS_URL.removeprefix("unix://").split("?")[0]
     CELERY_BROKER_URL = f"redis+socket://{_sock_path}?virtual_host=0"
-    _cache_url = f"unix://{_sock_path}?db=1"
+    # Tests clear the cache between tests: parallel test processes (pytest-xdist workers
+    # gw0, gw1…) each get their own Redis database so that one never clears another's.
+    _xdist = os.environ.get("PYTEST_XDIST_WORKER", "") if TESTING else ""
+    _cache_db = 2 + int(_xdist[2:]) if _xdist[2:].isdigit() else 1
+    _cache_url = f"unix://{_sock_path}?db={_cache_db}"
 else:
     CELERY_BROKER_URL = REDIS_URL
     _cache_url = env_str("CAMPUS_CACHE_URL") or REDIS_URL

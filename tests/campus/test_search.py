@@ -89,15 +89,36 @@ def other_org(db):
     return OrganisationFactory(name="Autre", slug="autre")
 
 
+_VECTORS: dict[str, list[float]] = {}
+
+
+def _passage_vectors(texts: list[str]) -> list[list[float]]:
+    """Embeddings of the test documents, computed once per process (the model is real)."""
+    missing = [t for t in dict.fromkeys(texts) if t not in _VECTORS]
+    if missing:
+        _VECTORS.update(zip(missing, _embed(missing, "passage"), strict=True))
+    return [_VECTORS[t] for t in texts]
+
+
 def _make_docs(org, rows=DOCS):
+    from campus import ai
+
+    texts = [f"{title}. {body}" for _, title, body in rows]
     docs = Doc.objects.bulk_create(
-        [Doc(organisation=org, theme=t, title=title, body=body) for t, title, body in rows]
+        [
+            Doc(
+                organisation=org,
+                theme=t,
+                title=title,
+                body=body,
+                embedding=vector,
+                embedding_model=ai.embedding_model_id(),
+            )
+            for (t, title, body), vector in zip(rows, _passage_vectors(texts), strict=True)
+        ]
     )
     search.search_vector_update(
         Doc.objects.filter(organisation=org), weights={"title": "A", "body": "B"}
-    )
-    search.embeddings_refresh(
-        Doc.objects.filter(organisation=org), text_of=lambda d: f"{d.title}. {d.body}"
     )
     return docs
 
@@ -186,6 +207,9 @@ def test_a_selective_filter_still_returns_k_results_through_the_hnsw_index(org, 
 
 def test_stale_vectors_are_re_embedded(org):
     _make_docs(org)
+    Doc.objects.filter(pk=Doc.objects.last().pk).update(embedding=None)
+    assert search.embeddings_refresh(Doc.objects.all(), text_of=lambda d: d.title) == 1
+    assert Doc.objects.filter(embedding__isnull=True).count() == 0
     Doc.objects.filter(pk=Doc.objects.first().pk).update(embedding_model="ancien-modele")
     assert search.embeddings_refresh(Doc.objects.all(), text_of=lambda d: d.title) == 1
     assert search.embeddings_refresh(Doc.objects.all(), text_of=lambda d: d.title) == 0
