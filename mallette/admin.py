@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mallette.models import Practice, PracticeStatus, Theme
+from mallette.models import Practice, PracticeStatus, PracticeUse, Theme
 
 
 @admin.register(Theme)
@@ -40,7 +40,7 @@ class PracticeAdmin(admin.ModelAdmin):
     list_filter = ["status", "source", "level", "primary_theme", "themes", "organisation"]
     search_fields = ["title", "summary", "slug", "tags"]
     list_select_related = ["primary_theme", "organisation", "organism"]
-    autocomplete_fields = ["organism", "author"]
+    autocomplete_fields = ["organism", "author", "moderated_by", "merged_into"]
     filter_horizontal = ["themes"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = [
@@ -59,6 +59,10 @@ class PracticeAdmin(admin.ModelAdmin):
         (
             _("Portée et origine"),
             {"fields": ("organisation", "organism", "source", "author", "anonymous", "status")},
+        ),
+        (
+            _("Modération"),
+            {"fields": ("moderated_by", "moderated_at", "rejection_reason", "merged_into")},
         ),
         (
             _("Suivi"),
@@ -99,3 +103,23 @@ class PracticeAdmin(admin.ModelAdmin):
     def archive(self, request: HttpRequest, queryset: QuerySet[Practice]) -> None:
         count = queryset.update(status=PracticeStatus.ARCHIVED)
         self.message_user(request, _("%(n)d pratique(s) archivée(s).") % {"n": count})
+
+
+@admin.register(PracticeUse)
+class PracticeUseAdmin(admin.ModelAdmin):
+    """Read-only: the marks are the managers' own, made from the practice page."""
+
+    list_display = ["practice", "user", "kind", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["practice", "user"]
+    search_fields = ["practice__title", "user__email"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PracticeUse | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PracticeUse | None = None) -> bool:
+        return False

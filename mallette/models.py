@@ -49,6 +49,7 @@ class PracticeStatus(models.TextChoices):
     DRAFT = "draft", _("Brouillon")
     REVIEW = "review", _("En relecture")
     PUBLISHED = "published", _("Publiée")
+    REJECTED = "rejected", _("Refusée")
     ARCHIVED = "archived", _("Archivée")
 
 
@@ -116,6 +117,26 @@ class Practice(models.Model):
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
 
+    # Moderation of community proposals: who decided, when, and why (shown to the author).
+    moderated_by = models.ForeignKey(
+        "campus.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="moderated_practices",
+        verbose_name=_("modérée par"),
+    )
+    moderated_at = models.DateTimeField(_("modérée le"), null=True, blank=True)
+    rejection_reason = models.TextField(_("motif du refus"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_proposals",
+        verbose_name=_("fusionnée dans"),
+    )
+
     search_vector = SearchVectorField(null=True, editable=False)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, editable=False)
     embedding_model = models.CharField(max_length=120, blank=True, editable=False)
@@ -141,8 +162,48 @@ class Practice(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def contribution_state(self) -> str:
+        """What the author sees of a proposal: review, published, rejected or merged."""
+        if self.merged_into_id:
+            return "merged"
+        return self.status
+
     def index_text(self) -> str:
         """What the embedding represents: the title, the summary and the situation — the words
         a manager uses to describe a problem. The steps stay in the full-text index only: they
         double the embedding cost and measured no better on the coach questions."""
         return "\n".join(p for p in (self.title, self.summary, self.situation) if p)
+
+
+class PracticeUseKind(models.TextChoices):
+    USE = "use", _("J’utilise cette pratique")
+    FAVOURITE = "favourite", _("Favori")
+
+
+class PracticeUse(models.Model):
+    """A manager says they use a practice, or keeps it in their favourites."""
+
+    user = models.ForeignKey(
+        "campus.User",
+        on_delete=models.CASCADE,
+        related_name="practice_uses",
+        verbose_name=_("personne"),
+    )
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="uses", verbose_name=_("pratique")
+    )
+    kind = models.CharField(_("type"), max_length=12, choices=PracticeUseKind)
+    created_at = models.DateTimeField(_("le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("usage d’une pratique")
+        verbose_name_plural = _("usages des pratiques")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "practice", "kind"], name="practice_use_unique")
+        ]
+        indexes = [models.Index(fields=["practice", "kind"], name="practice_use_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.practice} · {self.get_kind_display()}"

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django.db import transaction
 from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.text import slugify
 
 from campus import search
-from mallette.models import Practice
+from campus.models import User
+from mallette.models import (
+    Practice,
+    PracticeSource,
+    PracticeStatus,
+    PracticeUse,
+    PracticeUseKind,
+    Theme,
+)
 
 SEARCH_WEIGHTS = {"title": "A", "summary": "B", "situation": "C", "body": "C"}
 
@@ -32,3 +44,112 @@ def practices_index(
     if pks:
         Practice.objects.filter(pk__in=pks).update(indexed_revision=F("revision"))
     return max(len(pks), embedded)
+
+
+TEXT_FIELDS = ("title", "summary", "situation", "body", "pitfalls", "level", "anonymous")
+
+
+def _unique_slug(title: str, *, organisation_id: int | None, exclude_pk: int | None = None) -> str:
+    base = slugify(title)[:90].strip("-") or "pratique"
+    taken = set(
+        Practice.objects.filter(organisation_id=organisation_id, slug__startswith=base)
+        .exclude(pk=exclude_pk)
+        .values_list("slug", flat=True)
+    )
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _themes_set(practice: Practice, primary: Theme, second: Theme | None) -> None:
+    practice.themes.set([primary, second] if second and second != primary else [primary])
+
+
+@transaction.atomic
+def practice_propose(*, author: User, data: dict[str, Any]) -> Practice:
+    """A manager's proposal: in review, scoped to their organism until a moderator decides."""
+    practice = Practice(
+        organisation_id=author.organisation_id,
+        organism_id=author.organism_id,
+        author=author,
+        source=PracticeSource.COMMUNITY,
+        status=PracticeStatus.REVIEW,
+        primary_theme=data["primary_theme"],
+        slug=_unique_slug(data["title"], organisation_id=author.organisation_id),
+        **{field: data[field] for field in TEXT_FIELDS},
+    )
+    practice.save()
+    _themes_set(practice, data["primary_theme"], data.get("second_theme"))
+    return practice
+
+
+@transaction.atomic
+def practice_update(*, practice: Practice, data: dict[str, Any], editor: User) -> Practice:
+    """A moderator's edit of a proposal; the new revision reaches the index via the beat job."""
+    for field in TEXT_FIELDS:
+        setattr(practice, field, data[field])
+    practice.primary_theme = data["primary_theme"]
+    practice.revision = F("revision") + 1
+    practice.moderated_by = editor
+    practice.moderated_at = timezone.now()
+    practice.save()
+    practice.refresh_from_db(fields=["revision"])
+    _themes_set(practice, data["primary_theme"], data.get("second_theme"))
+    return practice
+
+
+@transaction.atomic
+def practice_publish(*, practice: Practice, moderator: User, national: bool = False) -> Practice:
+    """Publish a proposal, for its organism or, when ``national``, for the whole organisation."""
+    now = timezone.now()
+    practice.status = PracticeStatus.PUBLISHED
+    practice.published_at = practice.published_at or now
+    practice.moderated_by = moderator
+    practice.moderated_at = now
+    practice.rejection_reason = ""
+    if national:
+        practice.organism = None
+    # A new revision makes the beat job (re-)index it for the search.
+    practice.revision = F("revision") + 1
+    practice.save()
+    practice.refresh_from_db(fields=["revision"])
+    return practice
+
+
+@transaction.atomic
+def practice_reject(*, practice: Practice, moderator: User, reason: str) -> Practice:
+    practice.status = PracticeStatus.REJECTED
+    practice.rejection_reason = reason.strip()
+    practice.moderated_by = moderator
+    practice.moderated_at = timezone.now()
+    practice.save(
+        update_fields=["status", "rejection_reason", "moderated_by", "moderated_at", "updated_at"]
+    )
+    return practice
+
+
+@transaction.atomic
+def practice_merge(*, practice: Practice, target: Practice, moderator: User) -> Practice:
+    """A duplicate proposal is archived and points to the practice it was merged into."""
+    if target.pk == practice.pk:
+        raise ValueError("A practice cannot be merged into itself.")
+    practice.status = PracticeStatus.ARCHIVED
+    practice.merged_into = target
+    practice.moderated_by = moderator
+    practice.moderated_at = timezone.now()
+    practice.save(
+        update_fields=["status", "merged_into", "moderated_by", "moderated_at", "updated_at"]
+    )
+    return practice
+
+
+@transaction.atomic
+def practice_use_toggle(*, user: User, practice: Practice, kind: PracticeUseKind | str) -> bool:
+    """Mark or unmark a practice as used / favourite; returns whether it is marked now."""
+    deleted, _ = PracticeUse.objects.filter(user=user, practice=practice, kind=kind).delete()
+    if deleted:
+        return False
+    PracticeUse.objects.get_or_create(user=user, practice=practice, kind=kind)
+    return True

@@ -2,19 +2,38 @@ from __future__ import annotations
 
 from collections import Counter
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pgvector.django import CosineDistance
 
+from campus import ai
 from campus.search import highlight
-from mallette.forms import PracticeFilterForm
-from mallette.models import Practice, PracticeLevel, Theme
+from mallette import services
+from mallette.forms import (
+    PracticeFilterForm,
+    PracticeProposalForm,
+    PracticePublishForm,
+    PracticeRejectForm,
+)
+from mallette.models import Practice, PracticeLevel, PracticeUseKind, Theme
 from mallette.search import practices_search
-from mallette.selectors import get_practice_for_user, practices_visible_to
+from mallette.selectors import (
+    can_moderate,
+    contributions_of,
+    favourites_of,
+    get_practice_for_user,
+    get_proposal_for_moderator,
+    practice_usage,
+    practices_in_review_for,
+    practices_visible_to,
+    similar_practices,
+)
 
 PAGE_SIZE = 10
 # A question is answered from its best hits; beyond these, results are no longer relevant.
@@ -74,6 +93,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "facets": facets,
         "querystring": params.urlencode(),
         "filter_params": {k: v for k, v in params.items() if k != "theme"},
+        "can_moderate": can_moderate(request.user),
     }
     template = "mallette/index.html#results" if request.htmx else "mallette/index.html"
     return render(request, template, context)
@@ -99,5 +119,163 @@ def practice_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpRespon
     return render(
         request,
         "mallette/practice.html",
-        {"practice": practice, "themes": themes, "related": related},
+        {
+            "practice": practice,
+            "themes": themes,
+            "related": related,
+            "usage": practice_usage(practice, request.user),
+        },
     )
+
+
+@login_required
+@require_POST
+def practice_use_toggle(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """ "J’utilise cette pratique" / favourite: htmx swaps the buttons, otherwise redirect back."""
+    if kind not in PracticeUseKind.values:
+        raise Http404
+    practice = get_practice_for_user(request.user, pk)
+    services.practice_use_toggle(user=request.user, practice=practice, kind=kind)
+    if request.htmx:
+        return render(
+            request,
+            "mallette/practice.html#usage",
+            {"practice": practice, "usage": practice_usage(practice, request.user)},
+        )
+    return redirect("mallette:practice", pk=practice.pk, slug=practice.slug)
+
+
+@login_required
+@require_GET
+def favourites(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "mallette/favourites.html", {"practices": list(favourites_of(request.user))}
+    )
+
+
+def _proposal_text(data: dict) -> str:
+    return "\n".join(p for p in (data["title"], data["summary"], data.get("situation")) if p)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def propose(request: HttpRequest) -> HttpResponse:
+    """Propose a practice: the form, a preview with similar practices, then the submission."""
+    form = PracticeProposalForm(request.POST or None)
+    context: dict = {"form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if "preview" in request.POST:
+            similar = similar_practices(request.user, _proposal_text(data))
+            context |= {
+                "preview": data,
+                "preview_themes": [t for t in (data["primary_theme"], data["second_theme"]) if t],
+                "preview_level": PracticeLevel(data["level"]).label,
+                "similar": similar,
+                "duplicate": next((s for s in similar if s.duplicate), None),
+            }
+        else:
+            services.practice_propose(author=request.user, data=data)
+            messages.success(
+                request,
+                _("Merci ! Votre pratique est envoyée en relecture. Vous suivez son statut ici."),
+            )
+            return redirect("mallette:mine")
+    return render(request, "mallette/propose.html", context)
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "mallette/mine.html", {"practices": list(contributions_of(request.user))}
+    )
+
+
+@login_required
+@require_GET
+def moderation(request: HttpRequest) -> HttpResponse:
+    """The review queue, oldest first, each proposal with the existing practices it resembles."""
+    queue = practices_in_review_for(request.user)
+    services.practices_index(queryset=queue)
+    proposals = list(queue)
+    vectors = ai.embed([p.index_text() for p in proposals], kind="query") if proposals else []
+    items = [
+        {
+            "practice": p,
+            "similar": similar_practices(
+                request.user, p.index_text(), exclude_pk=p.pk, query_vector=list(vector)
+            ),
+        }
+        for p, vector in zip(proposals, vectors, strict=True)
+    ]
+    return render(
+        request,
+        "mallette/moderation.html",
+        {
+            "items": items,
+            "publish_form": PracticePublishForm(),
+            "reject_form": PracticeRejectForm(),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def moderation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    practice = get_proposal_for_moderator(request.user, pk)
+    form = PracticeProposalForm(
+        request.POST or None, initial=PracticeProposalForm.initial_for(practice)
+    )
+    if request.method == "POST" and form.is_valid():
+        services.practice_update(practice=practice, data=form.cleaned_data, editor=request.user)
+        messages.success(request, _("La proposition est modifiée."))
+        return redirect("mallette:moderation")
+    return render(request, "mallette/moderation_edit.html", {"form": form, "practice": practice})
+
+
+@login_required
+@require_POST
+def moderation_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    practice = get_proposal_for_moderator(request.user, pk)
+    form = PracticePublishForm(request.POST)
+    form.is_valid()  # a lone optional checkbox: always valid
+    services.practice_publish(
+        practice=practice,
+        moderator=request.user,
+        national=bool(form.cleaned_data.get("national")),
+    )
+    messages.success(
+        request,
+        _("« %(title)s » est publiée : elle sera dans la recherche d’ici quelques minutes.")
+        % {"title": practice.title},
+    )
+    return redirect("mallette:moderation")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def moderation_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    practice = get_proposal_for_moderator(request.user, pk)
+    form = PracticeRejectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.practice_reject(
+            practice=practice, moderator=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("« %(title)s » est refusée.") % {"title": practice.title})
+        return redirect("mallette:moderation")
+    return render(request, "mallette/moderation_reject.html", {"form": form, "practice": practice})
+
+
+@login_required
+@require_POST
+def moderation_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    practice = get_proposal_for_moderator(request.user, pk)
+    target = get_practice_for_user(request.user, request.POST.get("target"))
+    services.practice_merge(practice=practice, target=target, moderator=request.user)
+    messages.success(
+        request,
+        _("« %(title)s » est fusionnée dans « %(target)s ».")
+        % {"title": practice.title, "target": target.title},
+    )
+    return redirect("mallette:moderation")

@@ -86,6 +86,7 @@ def test_manager_searches_the_mallette_while_typing(
     expect(page.locator(".practice-item")).to_have_count(1)
 
     page.get_by_label("Thème", exact=True).select_option("")
+    expect(page.locator(".practice-item")).to_have_count(4)  # wait for htmx's swap
     page.locator(".practice-item h3 a").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Garder le lien avec une équipe à distance"
