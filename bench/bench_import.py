@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bench_django_setup  # noqa: E402
 
 BRANCHES = [
     ("maladie", "Maladie", "cpam", "CPAM"),
@@ -249,21 +249,14 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    if os.environ.get("DATABASE_URL") and not args.flush_database_url:
-        raise SystemExit(
+    bench_django_setup(
+        database="campus_bench",
+        allow_database_url=args.flush_database_url,
+        refusal=(
             "DATABASE_URL is set: this benchmark would empty that database. "
             "Unset it, or pass --flush-database-url if that is really what you want."
-        )
-    if not os.environ.get("DATABASE_URL"):
-        # A database of its own on the embedded server, so a developer's data is never touched.
-        from campus import embedded
-
-        os.environ["DATABASE_URL"] = embedded.database_url("campus_bench")
-        os.environ.setdefault("CAMPUS_DEV", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campus.settings")
-    import django
-
-    django.setup()
+        ),
+    )
 
     from django.conf import settings
     from django.core.management import call_command

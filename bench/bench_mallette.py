@@ -58,8 +58,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import bench_django_setup  # noqa: E402
 
-QUESTIONS = Path("/work/shared/eval/coach_dev.jsonl")
+# shared/ sits beside the repository (as in CI and on developer machines).
+QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "coach_dev.jsonl"
 P95_TARGET_MS = 150.0
 RECALL_TARGET = 0.95
 ORG_SLUG = "bench-mallette"
@@ -345,22 +347,15 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    if os.environ.get("DATABASE_URL") and not args.use_database_url:
-        raise SystemExit(
+    bench_django_setup(
+        database="campus_bench_mallette",
+        allow_database_url=args.use_database_url,
+        refusal=(
             "DATABASE_URL is set: this benchmark would add practices to that database and "
             "rebuild its HNSW index. Unset it, or pass --use-database-url if that is really "
             "what you want."
-        )
-    if not os.environ.get("DATABASE_URL"):
-        # A database of its own on the embedded server, so a developer's data is never touched.
-        from campus import embedded
-
-        os.environ["DATABASE_URL"] = embedded.database_url("campus_bench_mallette")
-        os.environ.setdefault("CAMPUS_DEV", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "campus.settings")
-    import django
-
-    django.setup()
+        ),
+    )
 
     import numpy as np
     from django.core.management import call_command
