@@ -36,6 +36,21 @@ def assert_accessible(page, name: str) -> None:
     assert results.violations_count == 0, f"{name}: {results.generate_report()}"
 
 
+def running_job(title: str, *, progress: int, message: str) -> Job:
+    """A job of the demo manager, shown as running."""
+    manager = User.objects.get(email=MANAGER_EMAIL)
+    return Job.objects.create(
+        owner=manager,
+        organisation=manager.organisation,
+        kind="demo",
+        title=title,
+        task_name="campus.tasks.ping",
+        state=Job.State.RUNNING,
+        progress=progress,
+        message=message,
+    )
+
+
 def login(page, live_server, email: str) -> None:
     page.goto(live_server.url + reverse("account_login"))
     page.get_by_label("Adresse e-mail professionnelle").fill(email)
@@ -68,17 +83,7 @@ def test_demo_manager_logs_in_and_every_page_passes_axe(
         expect(page.locator("h1")).to_be_visible()
         assert_accessible(page, name)
         screenshot(page, name)
-    manager = User.objects.get(email=MANAGER_EMAIL)
-    job = Job.objects.create(
-        owner=manager,
-        organisation=manager.organisation,
-        kind="demo",
-        title="Import de démonstration",
-        task_name="campus.tasks.ping",
-        state=Job.State.RUNNING,
-        progress=40,
-        message="Vérification des lignes…",
-    )
+    job = running_job("Import de démonstration", progress=40, message="Vérification des lignes…")
     page.goto(live_server.url + reverse("job_status", args=[job.pk]))
     assert_accessible(page, "job")
     screenshot(page, "job")
@@ -134,17 +139,7 @@ def test_home_fits_a_phone_screen(page, live_server, demo, screenshot):
 
 def test_job_progress_bar_updates_live(page, live_server, demo):
     login(page, live_server, MANAGER_EMAIL)
-    manager = User.objects.get(email=MANAGER_EMAIL)
-    job = Job.objects.create(
-        owner=manager,
-        organisation=manager.organisation,
-        kind="demo",
-        title="Traitement suivi",
-        task_name="campus.tasks.ping",
-        state=Job.State.RUNNING,
-        progress=10,
-        message="Début",
-    )
+    job = running_job("Traitement suivi", progress=10, message="Début")
     page.goto(live_server.url + reverse("job_status", args=[job.pk]))
     expect(page.locator("progress")).to_have_attribute("value", "10")
     Job.objects.filter(pk=job.pk).update(progress=70, message="Presque fini")
