@@ -163,7 +163,7 @@ def job_run(
         _finish(job_id, Job.State.FAILED, _("Le traitement a pris trop de temps et a été arrêté."))
         return
     except Exception as exc:
-        if retry_on == () and _is_service_outage(exc):
+        if _is_service_outage(exc):  # retryable ones were caught above while retries remain
             _finish(job_id, Job.State.FAILED, str(exc))
             return
         logger.exception("job %s (%s) failed", job_id, job.kind)
@@ -186,7 +186,8 @@ def job_run(
 
 
 def _is_service_outage(exc: Exception) -> bool:
-    """An AI outage after the last retry: its French message is meant for the user."""
+    """An AI failure (outage after the last retry, budget exceeded, unusable answer): its
+    French message is meant for the user."""
     from campus.ai import AIError
 
     return isinstance(exc, AIError)

@@ -369,7 +369,9 @@ CAMPUS_DEMO_PASSWORD = env_str("CAMPUS_DEMO_PASSWORD", "campus-demo-2026")
 # "openai" talks to any OpenAI-compatible endpoint (OpenAI, Azure OpenAI, Mistral, Albert, vLLM…).
 CAMPUS_AI_BACKEND = env_str("CAMPUS_AI_BACKEND", "local")
 if CAMPUS_AI_BACKEND not in ("local", "openai"):
-    raise ImproperlyConfigured(f"CAMPUS_AI_BACKEND must be 'local' or 'openai', got {CAMPUS_AI_BACKEND!r}")
+    raise ImproperlyConfigured(
+        f"CAMPUS_AI_BACKEND must be 'local' or 'openai', got {CAMPUS_AI_BACKEND!r}"
+    )
 CAMPUS_LLM_BASE_URL = env_str("CAMPUS_LLM_BASE_URL", "")
 CAMPUS_LLM_API_KEY = env_str("CAMPUS_LLM_API_KEY", "")
 CAMPUS_LLM_MODEL = env_str("CAMPUS_LLM_MODEL", "")

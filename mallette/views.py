@@ -39,6 +39,7 @@ PAGE_SIZE = 10
 # A question is answered from its best hits (three pages); beyond them results are rarely
 # relevant, and 100 hits cost a 500 ms p95 at 50,000 practices (bench/bench_mallette.py).
 MAX_SEARCH_RESULTS = 30
+MODERATION_PAGE_SIZE = 10
 
 
 @login_required
@@ -196,10 +197,14 @@ def mine(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def moderation(request: HttpRequest) -> HttpResponse:
-    """The review queue, oldest first, each proposal with the existing practices it resembles."""
-    queue = practices_in_review_for(request.user)
-    services.practices_index(queryset=queue)
-    proposals = list(queue)
+    """The review queue, oldest first, each proposal with the existing practices it resembles.
+
+    Paginated: each proposal costs one embedding and one search. Proposals are compared as
+    queries; their own index is built by the beat job once they are published."""
+    page = Paginator(practices_in_review_for(request.user), MODERATION_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    proposals = list(page.object_list)
     vectors = ai.embed([p.index_text() for p in proposals], kind="query") if proposals else []
     items = [
         {
@@ -215,6 +220,7 @@ def moderation(request: HttpRequest) -> HttpResponse:
         "mallette/moderation.html",
         {
             "items": items,
+            "page": page,
             "publish_form": PracticePublishForm(),
             "reject_form": PracticeRejectForm(),
         },

@@ -262,3 +262,17 @@ def test_practice_page_queries_do_not_grow_with_uses(
         PracticeUse.objects.create(user=other, practice=practice, kind="favourite")
     with django_assert_max_num_queries(len(one.captured_queries)):
         manager_client.get(page)
+
+
+def test_the_moderation_queue_is_paginated_oldest_first(client, manager, moderator, library):
+    client.force_login(manager)
+    titles = [f"Proposition numéro {i:02d} pour l’équipe" for i in range(12)]
+    for title in titles:
+        submit(client, title=title)
+    client.force_login(moderator)
+    first = client.get(reverse("mallette:moderation"))
+    assert [item["practice"].title for item in first.context["items"]] == titles[:10]
+    assert "12 propositions attendent une décision" in first.content.decode()
+    second = client.get(reverse("mallette:moderation"), {"page": 2})
+    assert [item["practice"].title for item in second.context["items"]] == titles[10:]
+    assert "Page 2 sur 2" in second.content.decode()
