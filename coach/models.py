@@ -224,6 +224,9 @@ class ExerciseDelivery(models.Model):
     state = models.CharField(_("état"), max_length=16, choices=State.choices, default="pending")
     attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
     last_error = models.CharField(_("dernière erreur"), max_length=500, blank=True)
+    #: When a failed delivery becomes due again (exponential backoff); the hourly sweep
+    #: retries only those whose time has come.
+    next_attempt_at = models.DateTimeField(_("prochain essai"), null=True, blank=True)
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -235,6 +238,45 @@ class ExerciseDelivery(models.Model):
                 fields=["exercise", "channel", "target"], name="coach_delivery_once"
             )
         ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="coach_delivery_due")]
 
     def __str__(self) -> str:
         return f"{self.exercise} → {self.channel}"
+
+
+class OrganismPost(models.Model):
+    """The week's message in an organism's Teams or Slack channel: one per webhook and week,
+    however many managers of the organism receive an exercise. It is not any manager's
+    exercise: its practice is chosen from the organism's library by rotation, without any
+    personal signal (preferences, favourites, coach questions), and it carries no personal
+    data, just the practice and a link to each reader's own exercises."""
+
+    webhook = models.ForeignKey(OrganismWebhook, on_delete=models.CASCADE, related_name="posts")
+    #: Monday of the ISO week.
+    week = models.DateField(_("semaine"))
+    practice = models.ForeignKey(
+        "mallette.Practice", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(
+        _("état"),
+        max_length=16,
+        choices=ExerciseDelivery.State.choices,
+        default=ExerciseDelivery.State.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.CharField(_("dernière erreur"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("prochain essai"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message d’organisme")
+        verbose_name_plural = _("messages d’organisme")
+        ordering = ["-week", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "week"], name="coach_post_once_a_week")
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="coach_post_due")]
+
+    def __str__(self) -> str:
+        return f"{self.webhook} · {self.week:%d/%m/%Y}"
