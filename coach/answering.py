@@ -288,13 +288,13 @@ def offline_answer(prepared: Prepared) -> Answer:
         kind=prepared.kind,
         text=text,
         practices=cited,
-        followups=_followups(prepared, cited),
+        followups=followups_of(prepared, cited),
         scrubbed=prepared.scrubbed,
         safety_topic=prepared.safety_topic,
     )
 
 
-def _followups(prepared: Prepared, cited: Sequence[Practice]) -> list[str]:
+def followups_of(prepared: Prepared, cited: Sequence[Practice]) -> list[str]:
     if prepared.kind == AnswerKind.OFF_TOPIC:
         return followups_for([], limit=2)
     slugs = [slug for p in cited for slug in theme_slugs(p)]
@@ -359,7 +359,7 @@ def generated_answer(
         kind=prepared.kind,
         text=text,
         practices=cited,
-        followups=_followups(prepared, cited),
+        followups=followups_of(prepared, cited),
         scrubbed=prepared.scrubbed,
         backend="openai",
     )
