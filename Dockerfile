@@ -35,6 +35,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     CAMPUS_BEAT_SCHEDULE=/app/var/celerybeat-schedule \
     PORT=8000
 
+# Pango and fonts for the PDF exports (WeasyPrint).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 campus \
  && useradd --system --uid 10001 --gid campus --home-dir /app --no-create-home \
       --shell /usr/sbin/nologin campus

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -351,6 +352,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120,
         "options": {"queue": "ai"},
     },
+    # "Most evoked" detection: idle runs cost one query per source.
+    "mallette-mentions": {
+        "task": "mallette.tasks.mentions_detect",
+        "schedule": 900,
+        "options": {"queue": "ai"},
+    },
+    # Hourly; on Monday from 9:00 (Europe/Paris) it creates and sends the week's exercises,
+    # other runs only retry failed deliveries.
+    "coach-exercises-send-due": {
+        "task": "coach.tasks.exercises_send_due",
+        "schedule": crontab(minute=1),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(
     Path(env_str("CAMPUS_BEAT_SCHEDULE") or (BASE_DIR / "var" / "celerybeat-schedule"))
@@ -363,6 +376,15 @@ CAMPUS_JOB_MAX_ATTEMPTS = env_int("CAMPUS_JOB_MAX_ATTEMPTS", 3)
 CAMPUS_NAME = env_str("CAMPUS_NAME", "Campus des managers")
 CAMPUS_ORGANISATION_NAME = env_str("CAMPUS_ORGANISATION_NAME", "Sécurité sociale")
 CAMPUS_DEMO_PASSWORD = env_str("CAMPUS_DEMO_PASSWORD", "campus-demo-2026")
+# Public address of the campus, the base of links in emails and Teams/Slack messages.
+CAMPUS_SITE_URL = env_str("CAMPUS_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Incoming webhooks (Teams, Slack): timeout, and the hosts a manager's personal webhook may
+# use (organism webhooks, set by HR admins, may use any https host).
+CAMPUS_WEBHOOK_TIMEOUT = env_int("CAMPUS_WEBHOOK_TIMEOUT", 10)
+CAMPUS_WEBHOOK_HOSTS = env_list(
+    "CAMPUS_WEBHOOK_HOSTS",
+    [".webhook.office.com", ".logic.azure.com", ".api.powerplatform.com", "hooks.slack.com"],
+)
 
 # --- AI gateway (campus/ai/) --------------------------------------------------------------------------------
 # "local" works offline (bundled embedding model, local PII scrubber, extractive/templated text);

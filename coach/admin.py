@@ -12,6 +12,7 @@ answer to an exercise is not shown either.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,7 @@ class SupportContactAdmin(admin.ModelAdmin):
     search_fields = ["label", "phone", "email", "organism__name"]
     list_select_related = ["organisation", "organism"]
     autocomplete_fields = ["organism"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(OrganismWebhook)

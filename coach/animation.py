@@ -17,6 +17,7 @@ communities app will post them.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from datetime import timedelta
@@ -162,8 +163,8 @@ def _clip(text: str) -> str:
 
 
 def _scrub(messages: list[str]) -> list[str]:
-    from campus.ai import anonymise as scrubber
-
+    # The submodule (not the gateway's function of the same name): one spaCy pass for all.
+    scrubber = importlib.import_module("campus.ai.anonymise")
     return scrubber.anonymise_many(messages)
 
 

@@ -22,10 +22,13 @@ so it must not carry anything personal or be flooded. Its practice is chosen for
 by rotation (theme of the week, nothing from any manager's preferences or coach questions) and
 its button opens "my exercises", where each reader finds their own.
 
-Schedule (``exercises_due_run``, hourly from Celery beat): from Monday 9:00 Europe/Paris, any
-active manager who opted in and has no exercise this week gets one, in batches (so a missed
-9:00 run is caught up and new opt-ins get theirs within the hour); every run also retries the
-deliveries and organism posts whose backoff has elapsed. Before Monday 9:00 a run only retries.
+Schedule (``coach.tasks.exercises_send_due``, hourly from Celery beat): on Monday from 9:00
+Europe/Paris until midnight, every active manager who opted in and has no exercise this week
+gets one, in batches of ``BATCH_SIZE`` (the 10:00, 11:00… runs find nobody missing, or catch up
+a 9:00 run that failed half-way). Every run, any day, retries the deliveries and organism
+posts whose backoff has elapsed; outside Monday's window a run only retries. A manager who opts
+in mid-week gets the week's exercise from the "my exercises" page (one click) and by message
+from the next Monday.
 """
 
 from __future__ import annotations
@@ -94,10 +97,9 @@ def week_of(day: date) -> date:
 
 
 def send_window_open(now: datetime) -> bool:
-    """True from Monday ``SEND_HOUR``:00 local time until the end of the week."""
+    """True on Monday from ``SEND_HOUR``:00 local time until midnight."""
     local = timezone.localtime(now)
-    monday_start = datetime.combine(week_of(local.date()), time(SEND_HOUR), local.tzinfo)
-    return local >= monday_start
+    return local.weekday() == SEND_WEEKDAY and local.time() >= time(SEND_HOUR)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -293,15 +295,19 @@ def _action_plan_practice_ids(user: User) -> list[int]:
 
     ``selfdiag.selectors.actions_of(user)`` is being built in parallel; until it exists (or if
     it fails) this returns nothing and the other signals apply. Each action may expose
-    ``practice_id`` or ``practice_ids`` (attribute or key); closed ones are skipped when they
-    say so (``done``/``is_done``/``closed``).
+    ``practice_id`` or ``practice_ids`` (attribute or key); finished ones are skipped (``status``
+    outside ``selfdiag.models.OPEN_STATUSES``, or ``done``/``is_done``/``closed``).
     """
     try:
         from selfdiag.selectors import actions_of  # type: ignore[import-not-found]
     except ImportError:
         return []
     try:
-        actions = list(actions_of(user))
+        from selfdiag.models import OPEN_STATUSES as open_statuses  # type: ignore[import-not-found]
+    except ImportError:
+        open_statuses = None
+    try:
+        actions = list(actions_of(user)[:50])
     except Exception:
         logger.exception("selfdiag actions_of failed; exercise chosen from themes")
         return []
@@ -310,6 +316,9 @@ def _action_plan_practice_ids(user: User) -> list[int]:
         get = action.get if isinstance(action, dict) else lambda k, a=action: getattr(a, k, None)
         if any(get(flag) for flag in ("done", "is_done", "closed")):
             continue
+        status = get("status")
+        if open_statuses is not None and status is not None and status not in open_statuses:
+            continue  # a finished or abandoned action
         for value in [get("practice_id"), *(get("practice_ids") or [])]:
             if isinstance(value, int) and value not in ids:
                 ids.append(value)

@@ -24,7 +24,7 @@ def _countdown(attempts: int) -> int:
 
 @shared_task(name="coach.tasks.exercises_send_due", acks_late=True)
 def exercises_send_due(now: str | None = None) -> dict[str, Any]:
-    """Hourly: retry what is due; from Monday 9:00, fan out the missing exercises in batches.
+    """Hourly: retry what is due; on Monday from 9:00, fan out the missing exercises in batches.
 
     ``now`` (ISO 8601) exists for tests; beat calls it without arguments.
     """

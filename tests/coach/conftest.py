@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from campus import ai
-from mallette.corpus import markdown_list, practices_data
+from mallette.corpus import markdown_list, practices_data, themes_load
 from mallette.models import Practice, PracticeStatus, Theme
 from mallette.services import practices_index
 
@@ -18,7 +18,7 @@ _memo: dict[tuple[str, str], list[float]] = {}
 _real_embed = ai.embed
 
 
-def _memo_embed(texts, *, kind, **kwargs):
+def memo_embed(texts, *, kind, **kwargs):
     missing = [t for t in texts if (kind, t) not in _memo]
     if missing:
         for text, vector in zip(missing, _real_embed(missing, kind=kind, **kwargs), strict=True):
@@ -26,19 +26,16 @@ def _memo_embed(texts, *, kind, **kwargs):
     return [_memo[(kind, t)] for t in texts]
 
 
-@pytest.fixture
-def coach_library(empty_library, monkeypatch, settings):
-    """``PER_THEME`` practices of each of the 16 themes of the corpus (48), published and
-    indexed; returns them by slug."""
-    settings.CAMPUS_AI_BACKEND = "local"
-    settings.CAMPUS_EMBEDDING_MODEL = ""
-    monkeypatch.setattr(ai, "embed", _memo_embed)
-    themes = {t.slug: t for t in Theme.objects.all()}
+def corpus_subset(per_theme: int = PER_THEME) -> dict[str, Practice]:
+    """``per_theme`` practices of each of the 16 themes of the editorial corpus, published and
+    indexed (replacing whatever practices exist); returns them by slug."""
+    Practice.objects.all().delete()
+    themes = themes_load(theme_model=Theme)
     seen: dict[str, int] = {}
     practices = {}
     for item in practices_data():
         primary = item["themes"][0]
-        if seen.get(primary, 0) >= PER_THEME:
+        if seen.get(primary, 0) >= per_theme:
             continue
         seen[primary] = seen.get(primary, 0) + 1
         practice = Practice.objects.create(
@@ -56,6 +53,15 @@ def coach_library(empty_library, monkeypatch, settings):
         practices[item["slug"]] = practice
     practices_index()
     return practices
+
+
+@pytest.fixture
+def coach_library(db, monkeypatch, settings):
+    """A 48-practice library of real corpus practices, really indexed (memoised embeddings)."""
+    settings.CAMPUS_AI_BACKEND = "local"
+    settings.CAMPUS_EMBEDDING_MODEL = ""
+    monkeypatch.setattr(ai, "embed", memo_embed)
+    return corpus_subset()
 
 
 from tests.campus.ai.conftest import fake_openai, fake_openai_server  # noqa: E402, F401
