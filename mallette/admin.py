@@ -6,7 +6,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mallette.models import Practice, PracticeStatus, PracticeUse, Theme
+from mallette.models import (
+    Comment,
+    Mention,
+    MentionWatermark,
+    Practice,
+    PracticeStatus,
+    PracticeUse,
+    Theme,
+    UnmatchedText,
+)
 
 
 @admin.register(Theme)
@@ -123,3 +132,87 @@ class PracticeUseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: PracticeUse | None = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the detection job: browsable, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Mention)
+class MentionAdmin(ReadOnlyAdmin):
+    list_display = ["practice", "organisation", "organism", "source", "day", "similarity"]
+    list_filter = ["source", "day", "organisation"]
+    list_select_related = ["practice", "organisation", "organism"]
+    search_fields = ["practice__title", "source_ref"]
+    date_hierarchy = "day"
+    show_full_result_count = False
+
+
+@admin.register(UnmatchedText)
+class UnmatchedTextAdmin(ReadOnlyAdmin):
+    """Texts no practice answered (kept as vectors only) and the proposal they led to."""
+
+    list_display = ["source_ref", "organisation", "source", "day", "similarity", "proposal"]
+    list_filter = ["source", "day"]
+    list_select_related = ["organisation", "proposal"]
+    exclude = ["embedding", "author_key"]
+    show_full_result_count = False
+
+
+@admin.register(MentionWatermark)
+class MentionWatermarkAdmin(ReadOnlyAdmin):
+    list_display = ["source", "last_created_at", "last_key", "updated_at"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Deleting a watermark makes the next run re-read the source (mentions stay unique).
+        return bool(request.user.is_superuser)
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["practice", "author", "organisation", "created_at", "hidden"]
+    list_filter = ["hidden", "organisation"]
+    list_select_related = ["practice", "author", "organisation"]
+    search_fields = ["body", "practice__title", "author__email"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "practice",
+        "organisation",
+        "author",
+        "body",
+        "created_at",
+        "edited_at",
+        "hidden_by",
+        "hidden_at",
+    ]
+    fields = [*readonly_fields[:4], "hidden", *readonly_fields[4:]]
+    actions = ["hide", "unhide"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Comment, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        if "hidden" in form.changed_data:
+            obj.hidden_by = request.user if obj.hidden else None
+            obj.hidden_at = timezone.now() if obj.hidden else None
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Masquer les commentaires sélectionnés"))
+    def hide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        count = queryset.update(hidden=True, hidden_by=request.user, hidden_at=timezone.now())
+        self.message_user(request, _("%(n)d commentaire(s) masqué(s).") % {"n": count})
+
+    @admin.action(description=_("Rendre visibles les commentaires sélectionnés"))
+    def unhide(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        count = queryset.update(hidden=False, hidden_by=None, hidden_at=None)
+        self.message_user(request, _("%(n)d commentaire(s) rendu(s) visible(s).") % {"n": count})

@@ -160,3 +160,55 @@ class PracticeRejectForm(forms.Form):
         help_text=_("Il sera montré à l’auteur : restez précis et bienveillant."),
         error_messages={"required": _("Indiquez le motif du refus : l’auteur le verra.")},
     )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Votre commentaire"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Partagez votre expérience de cette pratique. Markdown limité : listes, **gras**, "
+            "*italique*, liens. Visible des managers de votre organisation."
+        ),
+        error_messages={
+            "required": _("Écrivez votre commentaire avant de le publier."),
+            "max_length": _(
+                "Votre commentaire est trop long : %(limit_value)d caractères au plus "
+                "(actuellement %(show_value)d)."
+            ),
+        },
+    )
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data["body"].strip()
+        if len(body) < 3:
+            raise forms.ValidationError(
+                _("Votre commentaire est trop court : 3 caractères au moins.")
+            )
+        return body
+
+
+class MostEvokedFilterForm(forms.Form):
+    period = forms.TypedChoiceField(
+        label=_("Période"),
+        coerce=int,
+        required=False,
+        empty_value=30,
+        choices=[(30, _("30 derniers jours")), (90, _("90 derniers jours"))],
+    )
+    scope = forms.ChoiceField(
+        label=_("Périmètre"),
+        required=False,
+        choices=[
+            ("national", _("Toute mon organisation")),
+            ("organisme", _("Mon organisme")),
+        ],
+    )
+    theme = forms.ChoiceField(label=_("Thème"), required=False)
+
+    def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].choices = [("", _("Tous les thèmes"))] + [
+            (t.slug, t.label) for t in themes
+        ]

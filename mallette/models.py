@@ -207,3 +207,153 @@ class PracticeUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.practice} · {self.get_kind_display()}"
+
+
+class Comment(models.Model):
+    """A manager's comment on a practice. Comments stay inside the author's organisation: an
+    editorial practice is shared by every organisation, its discussions are not."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="comments", verbose_name=_("pratique")
+    )
+    organisation = models.ForeignKey(
+        "campus.Organisation",
+        on_delete=models.CASCADE,
+        related_name="practice_comments",
+        verbose_name=_("organisation"),
+    )
+    author = models.ForeignKey(
+        "campus.User",
+        on_delete=models.CASCADE,
+        related_name="practice_comments",
+        verbose_name=_("auteur"),
+    )
+    body = models.TextField(_("commentaire"), max_length=2000)
+    hidden = models.BooleanField(_("masqué par la modération"), default=False)
+    hidden_by = models.ForeignKey(
+        "campus.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("masqué par"),
+    )
+    hidden_at = models.DateTimeField(_("masqué le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("publié le"), auto_now_add=True)
+    edited_at = models.DateTimeField(_("modifié le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("commentaire")
+        verbose_name_plural = _("commentaires")
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["practice", "organisation", "created_at"], name="comment_practice_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+
+class MentionSource(models.TextChoices):
+    COACH = "coach", _("Questions au coach")
+    COMMUNITY = "community", _("Échanges des communautés")
+    FEEDBACK = "feedback", _("Verbatims des feedbacks 180°")
+
+
+class Mention(models.Model):
+    """A text of the campus evoked a practice. Holds no text: only an opaque reference to its
+    source (``coach.exchange:123``), the day and the similarity."""
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="mentions", verbose_name=_("pratique")
+    )
+    organisation = models.ForeignKey(
+        "campus.Organisation",
+        on_delete=models.CASCADE,
+        related_name="practice_mentions",
+        verbose_name=_("organisation"),
+    )
+    organism = models.ForeignKey(
+        "campus.Organism",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="practice_mentions",
+        verbose_name=_("organisme"),
+    )
+    source = models.CharField(_("source"), max_length=12, choices=MentionSource)
+    source_ref = models.CharField(_("référence de la source"), max_length=80)
+    similarity = models.FloatField(_("similarité"))
+    day = models.DateField(_("jour"))
+
+    class Meta:
+        verbose_name = _("mention")
+        verbose_name_plural = _("mentions")
+        ordering = ["-day", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["source_ref", "practice"], name="mention_unique")
+        ]
+        indexes = [
+            models.Index(fields=["organisation", "day", "practice"], name="mention_org_day"),
+            models.Index(fields=["organism", "day", "practice"], name="mention_organism_day"),
+            models.Index(fields=["practice", "day"], name="mention_practice_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_ref} → {self.practice_id}"
+
+
+class MentionWatermark(models.Model):
+    """How far the detection has read each source: (created_at, key) of the last text read."""
+
+    source = models.CharField(_("source"), max_length=40, unique=True)
+    last_created_at = models.DateTimeField(null=True, blank=True)
+    last_key = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("avancement de la détection")
+        verbose_name_plural = _("avancements de la détection")
+
+    def __str__(self) -> str:
+        return f"{self.source} @ {self.last_created_at}"
+
+
+class UnmatchedText(models.Model):
+    """A campus text on management that no practice answers: kept as a vector (no text) so
+    recurring needs can be clustered into a candidate practice. ``author_key`` is a keyed hash
+    that only tells whether two texts come from the same person."""
+
+    organisation = models.ForeignKey(
+        "campus.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    organism = models.ForeignKey(
+        "campus.Organism", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=12, choices=MentionSource)
+    source_ref = models.CharField(_("référence de la source"), max_length=80, unique=True)
+    author_key = models.CharField(max_length=32)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    nearest = models.ForeignKey(
+        Practice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    similarity = models.FloatField(_("meilleure similarité"))
+    day = models.DateField(_("jour"))
+    proposal = models.ForeignKey(
+        Practice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="unmatched_texts",
+        verbose_name=_("proposition créée"),
+    )
+
+    class Meta:
+        verbose_name = _("texte sans pratique")
+        verbose_name_plural = _("textes sans pratique")
+        indexes = [models.Index(fields=["organisation", "day"], name="unmatched_org_day")]
+
+    def __str__(self) -> str:
+        return self.source_ref

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from campus.models import Role, User
 from campus.search import SearchHit, hybrid_search
-from mallette.models import Practice, PracticeSource, PracticeStatus, PracticeUse, PracticeUseKind
+from mallette.models import (
+    Comment,
+    Mention,
+    Practice,
+    PracticeSource,
+    PracticeStatus,
+    PracticeUse,
+    PracticeUseKind,
+)
 
 # Cosine similarity (question-style embedding of the proposal against the stored passages)
 # above which a proposal is flagged as a probable duplicate. Calibrated on the 416 practices
@@ -138,3 +148,104 @@ def similar_practices(
     # Most similar first: the duplicate warning names the closest practice.
     similar.sort(key=lambda s: -s.similarity)
     return similar
+
+
+# --- Comments --------------------------------------------------------------------------------
+
+
+def comments_visible_to(user: User, practice: Practice) -> QuerySet[Comment]:
+    """The comments on ``practice`` (already loaded through an access helper) written in the
+    user's organisation. Hidden ones: moderators see them all, authors their own."""
+    qs = Comment.objects.filter(practice=practice, organisation_id=user.organisation_id)
+    if not can_moderate(user):
+        qs = qs.filter(Q(hidden=False) | Q(author=user))
+    return qs.select_related("author").order_by("-created_at", "-pk")
+
+
+def get_comment_for_author(user: User, pk: object) -> Comment:
+    """One of the user's own comments, on a practice they may still see."""
+    try:
+        return Comment.objects.select_related("practice").get(
+            pk=pk, author=user, practice__in=practices_visible_to(user)
+        )
+    except (Comment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_comment_for_moderator(user: User, pk: object) -> Comment:
+    """A comment of the moderator's organisation, on a practice they may see."""
+    if not can_moderate(user):
+        raise Http404
+    try:
+        return Comment.objects.select_related("practice").get(
+            pk=pk, organisation_id=user.organisation_id, practice__in=practices_visible_to(user)
+        )
+    except (Comment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- Mentions ("most evoked") ----------------------------------------------------------------
+
+MENTION_PERIODS = (30, 90)
+
+
+class MentionScope:
+    ORGANISM = "organisme"
+    NATIONAL = "national"
+
+
+def _mentions_since(days: int, *, today: date | None = None) -> date:
+    return (today or timezone.localdate()) - timedelta(days=days - 1)
+
+
+def mention_filter(user: User, *, days: int, scope: str, today: date | None = None) -> Q:
+    """Mentions (as seen from Practice) of the user's organisation over ``days`` days; with
+    scope ``organisme``, of their organism only. Never other organisations' texts."""
+    q = Q(
+        mentions__organisation_id=user.organisation_id,
+        mentions__day__gte=_mentions_since(days, today=today),
+    )
+    if scope == MentionScope.ORGANISM:
+        q &= Q(mentions__organism_id=user.organism_id)
+    return q
+
+
+def practices_most_evoked(
+    user: User, *, days: int, scope: str, theme: str = "", today: date | None = None
+) -> QuerySet[Practice]:
+    """Practices the user may see, ranked by their mentions over the period (most first)."""
+    mentioned = mention_filter(user, days=days, scope=scope, today=today)
+    qs = practices_visible_to(user)
+    if theme:
+        qs = qs.filter(primary_theme__slug=theme)
+    return (
+        qs.annotate(mention_count=Count("mentions", filter=mentioned))
+        .filter(mention_count__gt=0)
+        .select_related("primary_theme")
+        .order_by("-mention_count", "title", "pk")
+    )
+
+
+@dataclass
+class MentionCounts:
+    organisation_30: int
+    organisation_90: int
+    organism_30: int
+    organism_90: int
+
+
+def practice_mention_counts(
+    practice: Practice, user: User, *, today: date | None = None
+) -> MentionCounts:
+    """How often the practice was evoked in the user's organisation and organism (one query)."""
+    d30, d90 = _mentions_since(30, today=today), _mentions_since(90, today=today)
+    mine = Q(organism_id=user.organism_id) if user.organism_id else Q(pk__in=[])
+    row = Mention.objects.filter(
+        practice=practice, organisation_id=user.organisation_id, day__gte=d90
+    ).aggregate(
+        organisation_30=Count("pk", filter=Q(day__gte=d30)),
+        organisation_90=Count("pk"),
+        organism_30=Count("pk", filter=mine & Q(day__gte=d30)),
+        organism_90=Count("pk", filter=mine),
+    )
+    return MentionCounts(**row)

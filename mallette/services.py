@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.text import slugify
 from campus import search
 from campus.models import User
 from mallette.models import (
+    Comment,
     Practice,
     PracticeSource,
     PracticeStatus,
@@ -153,3 +155,61 @@ def practice_use_toggle(*, user: User, practice: Practice, kind: PracticeUseKind
         return False
     PracticeUse.objects.get_or_create(user=user, practice=practice, kind=kind)
     return True
+
+
+# --- Comments --------------------------------------------------------------------------------
+
+# A person may post this many comments per window; beyond, the form explains and keeps the text.
+COMMENT_RATE_LIMIT = 5
+COMMENT_RATE_WINDOW_SECONDS = 600
+
+
+class CommentRateLimited(Exception):
+    """Too many comments in a short time (spam or a runaway script)."""
+
+
+def _comment_rate_take(user: User) -> None:
+    key = f"mallette:comment-rate:{user.pk}"
+    cache.add(key, 0, timeout=COMMENT_RATE_WINDOW_SECONDS)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=COMMENT_RATE_WINDOW_SECONDS)
+        count = 1
+    if count > COMMENT_RATE_LIMIT:
+        raise CommentRateLimited
+
+
+@transaction.atomic
+def comment_create(*, author: User, practice: Practice, body: str) -> Comment:
+    """Post a comment (raises :class:`CommentRateLimited` over the rate limit)."""
+    _comment_rate_take(author)
+    return Comment.objects.create(
+        practice=practice,
+        organisation_id=author.organisation_id,
+        author=author,
+        body=body.strip(),
+    )
+
+
+@transaction.atomic
+def comment_update(*, comment: Comment, body: str) -> Comment:
+    comment.body = body.strip()
+    comment.edited_at = timezone.now()
+    comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment) -> None:
+    comment.delete()
+
+
+@transaction.atomic
+def comment_hide(*, comment: Comment, moderator: User, hidden: bool) -> Comment:
+    """Hide a comment from the other managers (or show it again); its author still sees it."""
+    comment.hidden = hidden
+    comment.hidden_by = moderator if hidden else None
+    comment.hidden_at = timezone.now() if hidden else None
+    comment.save(update_fields=["hidden", "hidden_by", "hidden_at"])
+    return comment

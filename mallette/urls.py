@@ -8,6 +8,7 @@ app_name = "mallette"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("pratiques/<int:pk>/commentaires/", views.comment_create, name="comment_create"),
     path("pratiques/<int:pk>/", views.practice_detail, name="practice"),
     path("pratiques/<int:pk>/<slug:slug>/", views.practice_detail, name="practice"),
     path(
@@ -15,6 +16,14 @@ urlpatterns = [
         views.practice_use_toggle,
         name="use_toggle",
     ),
+    path("commentaires/<int:pk>/modifier/", views.comment_edit, name="comment_edit"),
+    path("commentaires/<int:pk>/supprimer/", views.comment_delete, name="comment_delete"),
+    path("commentaires/<int:pk>/masquer/", views.comment_hide, name="comment_hide"),
+    path("les-plus-evoquees/", views.most_evoked, name="most_evoked"),
+    path("livre/", views.book, name="book"),
+    path("livre/imprimer/", views.book_print, name="book_print"),
+    path("livre/<uuid:job_id>/", views.book_job, name="book_job"),
+    path("livre/<uuid:job_id>/livre.pdf", views.book_download, name="book_download"),
     path("proposer/", views.propose, name="propose"),
     path("mes-contributions/", views.mine, name="mine"),
     path("mes-favoris/", views.favourites, name="favourites"),

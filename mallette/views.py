@@ -1,21 +1,30 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from pgvector.django import CosineDistance
 
 from campus import ai
+from campus.access import get_job_for_user
+from campus.jobs import job_create
+from campus.models import Job
 from campus.search import highlight
+from mallette import book as mallette_book
 from mallette import services
 from mallette.forms import (
+    CommentForm,
+    MostEvokedFilterForm,
     PracticeFilterForm,
     PracticeProposalForm,
     PracticePublishForm,
@@ -24,13 +33,19 @@ from mallette.forms import (
 from mallette.models import Practice, PracticeLevel, PracticeUseKind, Theme
 from mallette.search import practices_search
 from mallette.selectors import (
+    MentionScope,
     can_moderate,
+    comments_visible_to,
     contributions_of,
     favourites_of,
+    get_comment_for_author,
+    get_comment_for_moderator,
     get_practice_for_user,
     get_proposal_for_moderator,
+    practice_mention_counts,
     practice_usage,
     practices_in_review_for,
+    practices_most_evoked,
     practices_visible_to,
     similar_practices,
 )
@@ -40,6 +55,8 @@ PAGE_SIZE = 10
 # relevant, and 100 hits cost a 500 ms p95 at 50,000 practices (bench/bench_mallette.py).
 MAX_SEARCH_RESULTS = 30
 MODERATION_PAGE_SIZE = 10
+COMMENTS_PAGE_SIZE = 10
+MOST_EVOKED_PAGE_SIZE = 20
 
 
 @login_required
@@ -101,12 +118,35 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
-@require_GET
-def practice_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
-    practice = get_practice_for_user(request.user, pk)
-    if slug != practice.slug:
-        return redirect("mallette:practice", pk=practice.pk, slug=practice.slug, permanent=True)
+def _comments_context(
+    request: HttpRequest, practice: Practice, *, form: CommentForm | None = None
+) -> dict:
+    page = Paginator(comments_visible_to(request.user, practice), COMMENTS_PAGE_SIZE).get_page(
+        request.GET.get("commentaires")
+    )
+    return {
+        "practice": practice,
+        "comments": page,
+        "comment_form": form or CommentForm(),
+        "can_moderate": can_moderate(request.user),
+    }
+
+
+def _share_links(request: HttpRequest, practice: Practice) -> dict[str, str]:
+    url = request.build_absolute_uri(
+        reverse("mallette:practice", args=[practice.pk, practice.slug])
+    )
+    body = _("Une pratique de la mallette qui pourrait t’intéresser : %(title)s\n\n%(url)s") % {
+        "title": practice.title,
+        "url": url,
+    }
+    query = urlencode({"subject": practice.title, "body": body}, quote_via=quote)
+    return {"share_url": url, "share_mailto": f"mailto:?{query}"}
+
+
+def _practice_context(
+    request: HttpRequest, practice: Practice, *, form: CommentForm | None = None
+) -> dict:
     related: list[Practice] = []
     if practice.embedding is not None:
         related = list(
@@ -117,16 +157,213 @@ def practice_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpRespon
             .annotate(distance=CosineDistance("embedding", practice.embedding))
             .order_by("distance")[:4]
         )
-    themes = list(practice.themes.order_by("position"))
+    return {
+        "themes": list(practice.themes.order_by("position")),
+        "related": related,
+        "usage": practice_usage(practice, request.user),
+        "mentions": practice_mention_counts(practice, request.user),
+        **_share_links(request, practice),
+        **_comments_context(request, practice, form=form),
+    }
+
+
+@login_required
+@require_GET
+def practice_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpResponse:
+    practice = get_practice_for_user(request.user, pk)
+    if slug != practice.slug:
+        return redirect("mallette:practice", pk=practice.pk, slug=practice.slug, permanent=True)
+    if request.htmx and request.GET.get("commentaires"):
+        return render(
+            request, "mallette/practice.html#comments", _comments_context(request, practice)
+        )
+    return render(request, "mallette/practice.html", _practice_context(request, practice))
+
+
+@login_required
+@require_POST
+def comment_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Post a comment: htmx swaps the comments section; without JS, back to the page."""
+    practice = get_practice_for_user(request.user, pk)
+    form = CommentForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            comment = services.comment_create(
+                author=request.user, practice=practice, body=form.cleaned_data["body"]
+            )
+        except services.CommentRateLimited:
+            form.add_error(
+                None,
+                _(
+                    "Vous avez publié beaucoup de commentaires en peu de temps : réessayez dans "
+                    "quelques minutes. Votre texte est conservé ci-dessous."
+                ),
+            )
+            status = 429
+        else:
+            if request.htmx:
+                context = _comments_context(request, practice)
+                context["posted"] = comment
+                return render(request, "mallette/practice.html#comments", context)
+            messages.success(request, _("Votre commentaire est publié."))
+            url = reverse("mallette:practice", args=[practice.pk, practice.slug])
+            return redirect(f"{url}#commentaire-{comment.pk}")
+    else:
+        status = 400
+    if request.htmx:
+        # htmx swaps only 2xx answers by default: keep 200 so the errors are shown.
+        return render(
+            request,
+            "mallette/practice.html#comments",
+            _comments_context(request, practice, form=form),
+        )
     return render(
         request,
         "mallette/practice.html",
-        {
-            "practice": practice,
-            "themes": themes,
-            "related": related,
-            "usage": practice_usage(practice, request.user),
-        },
+        _practice_context(request, practice, form=form),
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_comment_for_author(request.user, pk)
+    form = CommentForm(request.POST or None, initial={"body": comment.body})
+    if request.method == "POST" and form.is_valid():
+        services.comment_update(comment=comment, body=form.cleaned_data["body"])
+        messages.success(request, _("Votre commentaire est modifié."))
+        practice = comment.practice
+        url = reverse("mallette:practice", args=[practice.pk, practice.slug])
+        return redirect(f"{url}#commentaire-{comment.pk}")
+    return render(request, "mallette/comment_edit.html", {"form": form, "comment": comment})
+
+
+@login_required
+@require_POST
+def comment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = get_comment_for_author(request.user, pk)
+    practice = comment.practice
+    services.comment_delete(comment=comment)
+    messages.success(request, _("Votre commentaire est supprimé."))
+    url = reverse("mallette:practice", args=[practice.pk, practice.slug])
+    return redirect(f"{url}#commentaires")
+
+
+@login_required
+@require_POST
+def comment_hide(request: HttpRequest, pk: int) -> HttpResponse:
+    """A moderator hides a comment from the other managers, or shows it again."""
+    comment = get_comment_for_moderator(request.user, pk)
+    hidden = request.POST.get("hidden") != "0"
+    services.comment_hide(comment=comment, moderator=request.user, hidden=hidden)
+    messages.success(
+        request,
+        _("Le commentaire est masqué.") if hidden else _("Le commentaire est de nouveau visible."),
+    )
+    practice = comment.practice
+    url = reverse("mallette:practice", args=[practice.pk, practice.slug])
+    return redirect(f"{url}#commentaire-{comment.pk}")
+
+
+@login_required
+@require_GET
+def most_evoked(request: HttpRequest) -> HttpResponse:
+    """The practices most evoked in the campus's texts, over 30 or 90 days, nationally (the
+    user's whole organisation) or in their organism."""
+    themes = list(Theme.objects.all())
+    form = MostEvokedFilterForm(request.GET or None, themes=themes)
+    data = form.cleaned_data if form.is_valid() else {}
+    days = data.get("period") or 30
+    scope = data.get("scope") or MentionScope.NATIONAL
+    if scope == MentionScope.ORGANISM and not request.user.organism_id:
+        scope = MentionScope.NATIONAL
+    ranked = practices_most_evoked(
+        request.user, days=days, scope=scope, theme=data.get("theme") or ""
+    )
+    page = Paginator(ranked, MOST_EVOKED_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "days": days,
+        "scope": scope,
+        "rank_offset": page.start_index() - 1 if page.object_list else 0,
+        "querystring": params.urlencode(),
+    }
+    template = "mallette/most_evoked.html#ranking" if request.htmx else "mallette/most_evoked.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest) -> HttpResponse:
+    """The organisation's book: start the PDF job, or open the printable page."""
+    if request.method == "POST":
+        running = (
+            Job.objects.filter(
+                owner=request.user,
+                kind=mallette_book.BOOK_JOB_KIND,
+                state__in=[Job.State.PENDING, Job.State.RUNNING],
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        job = running or job_create(
+            owner=request.user,
+            kind=mallette_book.BOOK_JOB_KIND,
+            title=_("Livre des pratiques · %(organisation)s")
+            % {"organisation": request.user.organisation.name},
+            task_name=mallette_book.BOOK_TASK_NAME,
+            task_kwargs={"user_id": request.user.pk},
+        )
+        return redirect("mallette:book_job", job_id=job.pk)
+    jobs = list(
+        Job.objects.filter(owner=request.user, kind=mallette_book.BOOK_JOB_KIND).order_by(
+            "-created_at"
+        )[:5]
+    )
+    return render(request, "mallette/book.html", {"jobs": jobs})
+
+
+@login_required
+@require_GET
+def book_print(request: HttpRequest) -> HttpResponse:
+    """The book as a web page, laid out for printing (print CSS)."""
+    contents = mallette_book.book_contents(request.user)
+    return render(request, "mallette/book_print.html", {"book": contents})
+
+
+def _book_job(request: HttpRequest, job_id: str) -> Job:
+    job = get_job_for_user(request.user, job_id)
+    if job.kind != mallette_book.BOOK_JOB_KIND:
+        raise Http404
+    return job
+
+
+@login_required
+@require_GET
+@never_cache
+def book_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The book's progress, then its download link (the owner's only)."""
+    return render(request, "mallette/book_job.html", {"job": _book_job(request, job_id)})
+
+
+@login_required
+@require_GET
+@never_cache
+def book_download(request: HttpRequest, job_id: str) -> FileResponse:
+    job = _book_job(request, job_id)
+    path = mallette_book.book_path(job_id=job.pk)
+    if job.state != Job.State.SUCCEEDED or not path.is_file():
+        raise Http404
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"livre-des-pratiques-{job.created_at:%Y-%m-%d}.pdf",
+        content_type="application/pdf",
     )
 
 
