@@ -352,6 +352,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120,
         "options": {"queue": "ai"},
     },
+    # Daily reminders of due actions of the managers' action plans (idempotent).
+    "selfdiag-action-reminders": {
+        "task": "selfdiag.tasks.action_reminders_send",
+        "schedule": crontab(hour=7, minute=30),
+        "options": {"queue": "email"},
+    },
     # "Most evoked" detection: idle runs cost one query per source.
     "mallette-mentions": {
         "task": "mallette.tasks.mentions_detect",
