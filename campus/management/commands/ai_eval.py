@@ -5,9 +5,13 @@
   throughput and the total time including the model load.
 * Coach retrieval (``coach_dev.jsonl``): top-1 and top-3 theme accuracy of
   ``mallette.search.search_practices`` once the practice library exists.
+* Coach answers (``coach_dev.jsonl`` and ``offtopic_dev.jsonl``): what ``manage.py coach_ask``
+  returns — share of management questions with a cited practice of an expected theme in the
+  top 3 (and not declined), share of off-topic questions declined with no source, latency.
 
 The sets live outside the repository, in ``<repo>/../shared/eval/`` by default. ``--check``
-exits with an error when the PII targets are missed (PII removed ≥ 97 %, kept ≥ 95 %).
+exits with an error when a target is missed (PII removed ≥ 97 %, kept ≥ 95 %; coach answers
+top-3 ≥ 90 %, off-topic declined 100 %).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 PII_TARGET = 0.97
 KEEP_TARGET = 0.95
+COACH_TARGET = 0.90
 NOT_AVAILABLE = "retrieval: not available yet (practice library not built)"
 
 
@@ -142,6 +147,43 @@ def coach_evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def coach_answers_evaluate(
+    rows: list[dict[str, Any]], offtopic: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What the coach answers (offline unless an LLM is configured), as ``coach_ask`` does."""
+    from coach.answering import answer
+
+    latencies: list[float] = []
+
+    def ask(question: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        data = answer(question).as_json()
+        latencies.append(time.perf_counter() - started)
+        return data
+
+    top3 = declined_on_topic = 0
+    for row in rows:
+        data = ask(str(row.get("question", "")))
+        expected = set(row.get("themes", []))
+        declined_on_topic += bool(data["declined"])
+        if not data["declined"] and any(expected & set(s["themes"]) for s in data["sources"][:3]):
+            top3 += 1
+    declined = 0
+    for row in offtopic:
+        data = ask(str(row.get("question", "")))
+        declined += bool(data["declined"] and not data["sources"])
+    latencies.sort()
+    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)] if latencies else 0.0
+    return {
+        "items": len(rows),
+        "top3": _share(top3, len(rows)),
+        "declined_on_topic": declined_on_topic,
+        "offtopic_items": len(offtopic),
+        "offtopic_declined": _share(declined, len(offtopic)),
+        "p95_ms": round(p95 * 1000),
+    }
+
+
 class Command(BaseCommand):
     help = (
         "Évalue les fonctions d’IA sur les jeux de développement : anonymisation (PII retirées, "
@@ -152,6 +194,9 @@ class Command(BaseCommand):
         parser.add_argument("--pii", metavar="CHEMIN", help="Jeu PII (pii_dev.jsonl par défaut).")
         parser.add_argument(
             "--coach", metavar="CHEMIN", help="Jeu du coach (coach_dev.jsonl par défaut)."
+        )
+        parser.add_argument(
+            "--offtopic", metavar="CHEMIN", help="Questions hors sujet (offtopic_dev.jsonl)."
         )
         parser.add_argument("--json", action="store_true", help="Résultats en JSON.")
         parser.add_argument(
@@ -171,14 +216,34 @@ class Command(BaseCommand):
         coach_rows = None if options["skip_coach"] else _read_jsonl(coach_path)
         pii = pii_evaluate(pii_rows)
         coach = None if coach_rows is None else coach_evaluate(coach_rows)
+        answers = None
+        if coach is not None and coach.get("available"):
+            offtopic_path = Path(
+                options["offtopic"] or directory / "offtopic_dev.jsonl"
+            ).expanduser()
+            answers = coach_answers_evaluate(coach_rows or [], _read_jsonl(offtopic_path))
 
         if options["json"]:
-            report = {"pii": {k: v for k, v in pii.items() if k != "misses"}, "coach": coach}
+            report = {
+                "pii": {k: v for k, v in pii.items() if k != "misses"},
+                "coach": coach,
+                "coach_answers": answers,
+            }
             if options["verbosity"] >= 2:
                 report["pii"]["misses"] = pii["misses"]
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
         else:
             self._print(pii_path, pii, coach_path, coach, options["verbosity"])
+            if answers is not None:
+                w = self.stdout.write
+                w("Coach answers (coach_ask)")
+                w(f"  top-3 theme, not declined: {_percent(answers['top3'])}")
+                w(f"  management questions declined: {answers['declined_on_topic']}")
+                w(
+                    f"  off-topic declined:  {_percent(answers['offtopic_declined'])} of "
+                    f"{answers['offtopic_items']}"
+                )
+                w(f"  p95 per answer:      {answers['p95_ms']} ms")
 
         if options["check"]:
             failures = []
@@ -186,6 +251,13 @@ class Command(BaseCommand):
                 failures.append(f"PII retirées {_percent(pii['pii_removed'])} < 97 %")
             if pii["keep"] is not None and pii["keep"] < KEEP_TARGET:
                 failures.append(f"termes conservés {_percent(pii['keep'])} < 95 %")
+            if answers is not None:
+                if answers["top3"] is not None and answers["top3"] < COACH_TARGET:
+                    failures.append(f"coach top-3 {_percent(answers['top3'])} < 90 %")
+                if answers["offtopic_declined"] is not None and answers["offtopic_declined"] < 1:
+                    failures.append(
+                        f"hors sujet refusés {_percent(answers['offtopic_declined'])} < 100 %"
+                    )
             if failures:
                 raise CommandError("Cibles non atteintes : " + " ; ".join(failures) + ".")
 
