@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser install lint format bench bench-import bench-mallette bench-selfdiag eval collectstatic check-deploy clean
+.PHONY: run test test-unit test-browser install lint format bench bench-import bench-mallette bench-selfdiag bench-communities eval collectstatic check-deploy clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 ## make bench: performance measurements (not run by make test).
-bench: bench-import bench-mallette bench-selfdiag
+bench: bench-import bench-mallette bench-selfdiag bench-communities
 
 bench-import: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
@@ -70,6 +70,10 @@ bench-mallette: $(STAMP)
 bench-selfdiag: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_selfdiag.py $(BENCH_ARGS)
+
+bench-communities: $(STAMP)
+	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_communities.py $(BENCH_ARGS)
 
 check-deploy: $(STAMP)
 	DATABASE_URL=postgres://campus:x@localhost/campus REDIS_URL=redis://localhost:6379/0 \

@@ -350,6 +350,9 @@ def demo_seed(*, seed: int = 2026, managers: int = 1000) -> dict[str, int]:
         # Demo data, not secrets: a seeded PRNG is what makes two runs identical.
         rng = random.Random(seed)  # noqa: S311
         _people_create(organisation, organisms, rng, managers)
+        from communities.demo import demo_groups_seed
+
+        demo_groups_seed(organisation)
         return {**demo_counts(organisation), "created": 1}
 
 

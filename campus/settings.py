@@ -358,6 +358,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
         "options": {"queue": "email"},
     },
+    # Communities: daily digest run; each member's chosen frequency decides who is due.
+    "communities-digests": {
+        "task": "communities.tasks.digests_send",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"queue": "email"},
+    },
+    # Monday morning: the coach opens the week's discussion in the groups that opted in.
+    "communities-discussions-open": {
+        "task": "communities.tasks.discussions_open",
+        "schedule": crontab(day_of_week="mon", hour=8, minute=30),
+    },
     # "Most evoked" detection: idle runs cost one query per source.
     "mallette-mentions": {
         "task": "mallette.tasks.mentions_detect",
