@@ -248,3 +248,30 @@ def test_hr_sees_only_aggregated_topics_above_the_threshold(
 
     client.force_login(manager)
     assert client.get(reverse("coach:topics")).status_code == 404
+
+
+def test_streamed_chunks_reach_the_browser_as_the_model_writes(
+    coach_library, fake_openai, manager_client, manager
+):
+    """No buffering between the endpoint and the page: the first words are forwarded as soon
+    as the model sends them, long before it has finished."""
+    import time
+
+    manager.organisation.ai_monthly_budget_eur = 100
+    manager.organisation.save()
+    manager_client.post(
+        reverse("coach:ask"), {"question": QUESTION}, headers={"HX-Request": "true"}
+    )
+    exchange = Exchange.objects.get()
+    fake_openai.enqueue(CHAT, Reply("Un deux trois quatre cinq six", chunk_delay=0.25))
+    started = time.perf_counter()
+    response = manager_client.get(reverse("coach:exchange_stream", args=[exchange.pk]))
+    chunks = iter(response.streaming_content)
+    first = next(chunks)
+    first_at = time.perf_counter() - started
+    rest = b"".join(chunks)
+    total = time.perf_counter() - started
+    assert first.decode().strip() == "Un"
+    assert total >= 1.2  # five pauses of 0.25 s
+    assert first_at < total - 1.0
+    assert (first + rest).decode() == "Un deux trois quatre cinq six"

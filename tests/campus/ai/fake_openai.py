@@ -47,6 +47,8 @@ class Reply:
     completion_tokens: int | None = None
     cut_after: int | None = None
     usage: bool = True
+    #: Seconds between two content chunks of a stream (a slow model).
+    chunk_delay: float = 0.0
 
 
 @dataclass
@@ -297,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         event(json.dumps(chunk({"role": "assistant", "content": ""})))
         for number, piece in enumerate(_words(reply.content), start=1):
+            if reply.chunk_delay and number > 1:
+                time.sleep(reply.chunk_delay)
             event(json.dumps(chunk({"content": piece})))
             if reply.cut_after is not None and number >= reply.cut_after:
                 # End the connection in the middle of the chunked body, as a crash would.
