@@ -358,6 +358,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
         "options": {"queue": "email"},
     },
+    # Daily: close 180° campaigns past their date (starts their processing job), day-3 and
+    # day-7 reminders, open the day-60 re-checks. Idempotent.
+    "feedback180-daily": {
+        "task": "feedback180.tasks.campaigns_daily",
+        "schedule": crontab(hour=6, minute=15),
+    },
     # Communities: daily digest run; each member's chosen frequency decides who is due.
     "communities-digests": {
         "task": "communities.tasks.digests_send",
