@@ -353,6 +353,9 @@ def demo_seed(*, seed: int = 2026, managers: int = 1000) -> dict[str, int]:
         from communities.demo import demo_groups_seed
 
         demo_groups_seed(organisation)
+        from boosts.demo import demo_boosts_seed
+
+        demo_boosts_seed(organisation)
         return {**demo_counts(organisation), "created": 1}
 
 

@@ -364,6 +364,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback180.tasks.campaigns_daily",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Boost reminders (day before, 15 minutes before): claimed per registration, never twice.
+    "boosts-reminders": {
+        "task": "boosts.tasks.reminders_send",
+        "schedule": 60,
+        "options": {"queue": "email"},
+    },
+    # Follow-up micro-exercises of the boosts that ended (once per boost).
+    "boosts-followups": {
+        "task": "boosts.tasks.followups_send",
+        "schedule": crontab(minute=20),
+    },
     # Communities: daily digest run; each member's chosen frequency decides who is due.
     "communities-digests": {
         "task": "communities.tasks.digests_send",

@@ -1,0 +1,370 @@
+"""Benchmark of the boosts live room: N participants polling every 3 s, plus questions and
+votes, against a real gunicorn server on 127.0.0.1 and the embedded PostgreSQL and Redis.
+
+    CAMPUS_DATA_DIR=/tmp/bench-x .venv/bin/python bench/bench_boosts.py \
+        [--participants 500 --seconds 60 --workers 4 --interval 3]
+
+What one simulated participant does, like the browser with htmx: every ``--interval`` seconds
+it GETs the questions fragment and the poll fragment, sending back the ETag it last received
+(``If-None-Match``: the server answers 304 from one Redis read when nothing changed). Each
+cycle it also posts a question with probability ``--ask`` and votes for a random question with
+probability ``--vote``, and answers the open poll once. Participants start spread over the
+first interval. Reported: requests/s sustained, latency p50/p95/p99 per kind, 200/304 split,
+errors (any status other than 200/302/304 or a transport error).
+
+Works in its own database (``campus_bench_boosts`` on the embedded server); each run deletes
+the previous run's organisation. Sessions are created directly (no password hashing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import bench_django_setup  # noqa: E402
+
+ORG_SLUG = "bench-boosts"
+
+
+def seed(participants: int) -> tuple[int, list[str], list[int], int]:
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from boosts import services
+    from boosts.models import Boost, Registration
+    from campus.models import Branch, Level, Organisation, Organism, Role, User
+
+    call_command("migrate", verbosity=0)
+    old = Organisation.objects.filter(slug=ORG_SLUG).first()
+    if old is not None:
+        Boost.objects.filter(organisation=old).delete()
+        User.objects.filter(organisation=old).delete()
+        Organism.objects.filter(organisation=old).delete()
+        Branch.objects.filter(organisation=old).delete()
+        old.delete()
+    org = Organisation.objects.create(name="Bench boosts", slug=ORG_SLUG)
+    unusable = make_password(None)
+    branch = Branch.objects.create(organisation=org, code="maladie", name="Maladie")
+    organism = Organism.objects.create(organisation=org, branch=branch, code="cpam", name="CPAM")
+    host = User.objects.create_user(
+        "host@bench-boosts.test",
+        None,
+        organisation=org,
+        organism=organism,
+        roles=[Role.MANAGER, Role.BOOST_HOST],
+        level=Level.MIDDLE,
+    )
+    users = User.objects.bulk_create(
+        User(
+            email=f"p{i}@bench-boosts.test",
+            organisation=org,
+            organism=organism,
+            roles=[Role.MANAGER],
+            level=Level.PROXIMITY,
+            password=unusable,
+        )
+        for i in range(participants)
+    )
+    boost = Boost.objects.create(
+        organisation=org,
+        host=host,
+        title="Bench",
+        description="Bench",
+        starts_at=timezone.now() - timedelta(minutes=5),
+        duration_minutes=240,
+        capacity=participants + 10,
+        meeting_url="https://teams.example.test/bench",
+    )
+    now = timezone.now()
+    Registration.objects.bulk_create(
+        Registration(boost=boost, user=u, status="confirmed", checked_in_at=now) for u in users
+    )
+    poll = services.poll_create(
+        boost=boost, kind="single", prompt="Bench ?", options=["A", "B", "C"]
+    )
+    services.poll_launch(poll=poll)
+    for i in range(20):
+        services.question_ask(boost=boost, user=users[i], body=f"Question de départ {i}")
+    cookies = []
+    for user in users:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        cookies.append(store.session_key)
+    option_ids = list(poll.options.values_list("pk", flat=True))
+    return boost.pk, cookies, option_ids, poll.pk
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "REDIS_URL": settings.REDIS_URL,
+        "CAMPUS_DEV": "1",
+        "DEBUG": "0",
+        "CAMPUS_STATIC_MANIFEST": "0",
+        "CAMPUS_LOG_LEVEL": "WARNING",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "campus.wsgi",
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+        "--access-logfile",
+        "/dev/null",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    import httpx
+
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+async def participant(
+    i: int,
+    base: str,
+    boost_id: int,
+    session: str,
+    option_ids: list[int],
+    poll_id: int,
+    args: argparse.Namespace,
+    stats: dict,
+    deadline: float,
+    question_ids: list[int],
+) -> None:
+    import httpx
+
+    rng = random.Random(i)
+    async with httpx.AsyncClient(
+        base_url=base,
+        cookies={"sessionid": session},
+        timeout=30,
+        limits=httpx.Limits(max_connections=1),
+    ) as client:
+        # People join over the first interval (entering the room renders the full page).
+        await asyncio.sleep(rng.random() * args.interval)
+        page = await client.get(f"/boosts/{boost_id}/live/")
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        token = match.group(1) if match else ""
+        headers = {"X-CSRFToken": token, "HX-Request": "true", "Referer": base + "/"}
+        etags: dict[str, str] = {}
+        answered = False
+        while time.monotonic() < deadline:
+            cycle = time.monotonic()
+            for kind, url in (
+                ("questions", f"/boosts/{boost_id}/live/questions/"),
+                ("poll", f"/boosts/{boost_id}/live/poll/"),
+            ):
+                await request(
+                    client,
+                    "GET",
+                    url,
+                    kind,
+                    stats,
+                    headers={
+                        "HX-Request": "true",
+                        **({"If-None-Match": etags[kind]} if kind in etags else {}),
+                    },
+                    etags=etags,
+                )
+            if rng.random() < args.ask:
+                await request(
+                    client,
+                    "POST",
+                    f"/boosts/{boost_id}/live/ask/",
+                    "ask",
+                    stats,
+                    headers=headers,
+                    data={"body": f"Question {i}-{rng.random():.4f}"},
+                )
+            if rng.random() < args.vote and question_ids:
+                q = rng.choice(question_ids)
+                await request(
+                    client, "POST", f"/boosts/questions/{q}/vote/", "vote", stats, headers=headers
+                )
+            if not answered:
+                await request(
+                    client,
+                    "POST",
+                    f"/boosts/polls/{poll_id}/answer/",
+                    "answer",
+                    stats,
+                    headers=headers,
+                    data={"option": str(rng.choice(option_ids))},
+                )
+                answered = True
+            await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - cycle)))
+
+
+async def request(client, method, url, kind, stats, *, headers, data=None, etags=None) -> None:
+    start = time.perf_counter()
+    try:
+        response = await client.request(method, url, headers=headers, data=data)
+        status = response.status_code
+        if etags is not None and status == 200 and "etag" in response.headers:
+            etags[kind] = response.headers["etag"]
+    except Exception as exc:  # noqa: BLE001 (counted as an error)
+        status = f"error:{exc.__class__.__name__}"
+    elapsed = (time.perf_counter() - start) * 1000
+    stats["latency"][kind].append(elapsed)
+    stats["status"][(kind, status)] += 1
+    stats["times"].append(time.monotonic())
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def run(
+    args: argparse.Namespace, base: str, boost_id: int, sessions, option_ids, poll_id, question_ids
+):
+    stats = {"latency": defaultdict(list), "status": Counter(), "times": []}
+    start = time.monotonic()
+    deadline = start + args.seconds
+    await asyncio.gather(
+        *(
+            participant(
+                i, base, boost_id, s, option_ids, poll_id, args, stats, deadline, question_ids
+            )
+            for i, s in enumerate(sessions)
+        )
+    )
+    return stats, time.monotonic() - start
+
+
+def sequential(port: int, boost_id: int, session: str, n: int = 30) -> str:
+    """Latency of the polling fragments for one client alone (no load), full and 304."""
+    import httpx
+
+    out = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"sessionid": session}) as c:
+        for label, extra in (("200", False), ("304", True)):
+            times = []
+            etag = c.get(f"/boosts/{boost_id}/live/questions/").headers.get("etag", "")
+            for _ in range(n):
+                headers = {"If-None-Match": etag} if extra else {}
+                start = time.perf_counter()
+                c.get(f"/boosts/{boost_id}/live/questions/", headers=headers)
+                times.append((time.perf_counter() - start) * 1000)
+            out.append(
+                f"questions {label}: p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms"
+            )
+    return "; ".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--participants", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--interval", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ask", type=float, default=0.01)
+    parser.add_argument("--vote", type=float, default=0.05)
+    parser.add_argument("--use-database-url", action="store_true")
+    args = parser.parse_args()
+    bench_django_setup(
+        database="campus_bench_boosts",
+        allow_database_url=args.use_database_url,
+        refusal="DATABASE_URL is set: pass --use-database-url to write bench data there.",
+    )
+    t0 = time.perf_counter()
+    boost_id, sessions, option_ids, poll_id = seed(args.participants)
+    print(f"seeded {args.participants} participants in {time.perf_counter() - t0:.1f} s")
+    port = free_port()
+    server = start_server(port, args.workers, args.threads)
+    try:
+        from boosts.models import Question
+
+        print(f"one client alone, sequential: {sequential(port, boost_id, sessions[0])}")
+
+        question_ids = list(Question.objects.filter(boost_id=boost_id).values_list("pk", flat=True))
+        stats, wall = asyncio.run(
+            run(
+                args,
+                f"http://127.0.0.1:{port}",
+                boost_id,
+                sessions,
+                option_ids,
+                poll_id,
+                question_ids,
+            )
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    times = sorted(stats["times"])
+    steady = [t for t in times if t >= times[0] + args.interval] if times else []
+    span = (steady[-1] - steady[0]) if len(steady) > 1 else wall
+    total = sum(stats["status"].values())
+    errors = sum(
+        n for (kind, status), n in stats["status"].items() if status not in (200, 302, 304)
+    )
+    print(
+        f"gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1; "
+        f"{args.participants} participants, polling every {args.interval:g} s, "
+        f"{args.seconds} s; cores on this machine: {os.cpu_count()}"
+    )
+    print(
+        f"requests: {total} in {wall:.1f} s; sustained {len(steady) / span:.0f} req/s "
+        f"(after the first interval); errors: {errors}"
+    )
+    for kind, values in sorted(stats["latency"].items()):
+        codes = {status: n for (k, status), n in stats["status"].items() if k == kind}
+        print(
+            f"  {kind:9s} n={len(values):6d} p50={pct(values, 50):6.1f} ms "
+            f"p95={pct(values, 95):6.1f} ms p99={pct(values, 99):6.1f} ms "
+            f"mean={statistics.fmean(values):6.1f} ms statuses={codes}"
+        )
+    if errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""Reads of the boosts, always scoped to what the user may see (outsiders get 404)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from boosts.models import (
+    LIVE_OPENS_BEFORE,
+    Boost,
+    Poll,
+    PollAnswer,
+    PollState,
+    Question,
+    QuestionVote,
+    Registration,
+    Satisfaction,
+)
+from campus.models import Organism, Role, User
+
+logger = logging.getLogger(__name__)
+
+#: The satisfaction aggregate is shown to the host only from this many answers.
+SATISFACTION_MIN_ANSWERS = 5
+#: Questions shown in the live room (most voted first); the rest wait their turn.
+LIVE_QUESTIONS_SHOWN = 30
+
+
+def can_host(user: User) -> bool:
+    return user.is_authenticated and (user.has_role(Role.BOOST_HOST) or user.is_hr_admin)
+
+
+def _branch_of(organism_id: int) -> int:
+    """An organism's branch, cached: every live-room poll checks the audience, and an
+    organism does not change branch."""
+    key = f"boosts:branch-of:{organism_id}"
+    branch_id = cache.get(key)
+    if branch_id is None:
+        branch_id = (
+            Organism.objects.filter(pk=organism_id).values_list("branch_id", flat=True).first() or 0
+        )
+        cache.set(key, branch_id, timeout=3600)
+    return int(branch_id)
+
+
+def audience_filter(user: User) -> Q:
+    """Boosts whose audience includes the user (empty audience lists mean everyone)."""
+    q = Q(organisation_id=user.organisation_id)
+    q &= Q(audience_levels=[]) | Q(audience_levels__contains=[user.level or "-"])
+    organism_id = user.organism_id or 0
+    branch_id = _branch_of(organism_id) if organism_id else 0
+    q &= Q(audience_organism_ids=[]) | Q(audience_organism_ids__contains=[organism_id])
+    q &= Q(audience_branch_ids=[]) | Q(audience_branch_ids__contains=[branch_id])
+    return q
+
+
+def boosts_visible_to(user: User) -> QuerySet[Boost]:
+    """Boosts in the user's audience, plus those they host (HR admins see their organisation's)."""
+    if user.is_hr_admin:
+        return Boost.objects.filter(organisation_id=user.organisation_id)
+    return Boost.objects.filter(audience_filter(user) | Q(host_id=user.pk))
+
+
+def get_boost_for_user(user: User, pk: object) -> Boost:
+    try:
+        return boosts_visible_to(user).select_related("host").get(pk=pk)
+    except (Boost.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def boosts_managed_by(user: User) -> QuerySet[Boost]:
+    """Boosts the user runs: their own as host; every boost of the organisation for HR."""
+    if user.is_hr_admin:
+        return Boost.objects.filter(organisation_id=user.organisation_id)
+    if user.has_role(Role.BOOST_HOST):
+        return Boost.objects.filter(organisation_id=user.organisation_id, host_id=user.pk)
+    return Boost.objects.none()
+
+
+def get_boost_for_host(user: User, pk: object) -> Boost:
+    try:
+        return boosts_managed_by(user).select_related("host").get(pk=pk)
+    except (Boost.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def may_manage(user: User, boost: Boost) -> bool:
+    return boost.organisation_id == user.organisation_id and (
+        user.is_hr_admin or (boost.host_id == user.pk and user.has_role(Role.BOOST_HOST))
+    )
+
+
+def registration_of(user: User, boost: Boost) -> Registration | None:
+    return Registration.objects.filter(boost=boost, user=user).first()
+
+
+def with_counts(queryset: QuerySet[Boost]) -> QuerySet[Boost]:
+    return queryset.annotate(
+        confirmed_count=Count("registrations", filter=Q(registrations__status="confirmed")),
+        waitlist_count=Count("registrations", filter=Q(registrations__status="waitlisted")),
+        attended_count=Count("registrations", filter=Q(registrations__checked_in_at__isnull=False)),
+    )
+
+
+def theme_slugs_for_you(user: User) -> list[str]:
+    """Themes of the manager's open action plan (self-diagnosis), then their coach themes.
+
+    ``selfdiag`` is being finished in parallel: imported defensively, any failure means
+    "no signal" rather than a broken catalogue."""
+    slugs: list[str] = []
+    try:
+        from selfdiag.selectors import practices_in_plan
+
+        ids = list(practices_in_plan(user))
+        if ids:
+            from mallette.models import Practice
+
+            for slug in (
+                Practice.objects.filter(pk__in=ids[:200])
+                .values_list("themes__slug", flat=True)
+                .distinct()
+            ):
+                if slug and slug not in slugs:
+                    slugs.append(slug)
+    except Exception:  # noqa: BLE001 (a parallel module must not break the catalogue)
+        logger.exception("selfdiag plan themes unavailable for boosts")
+    try:
+        from coach.exercises import themes_for
+
+        for slug in themes_for(user)[0]:
+            if slug not in slugs:
+                slugs.append(slug)
+    except Exception:  # noqa: BLE001
+        logger.exception("coach themes unavailable for boosts")
+    return slugs
+
+
+# --- Live room ------------------------------------------------------------------------------
+
+
+@dataclass
+class PollResult:
+    poll: Poll
+    total: int = 0
+    rows: list[tuple[str, int, int]] = field(default_factory=list)  # label, count, percent
+    mine: set[int] = field(default_factory=set)
+    my_words: list[str] = field(default_factory=list)
+
+
+def live_questions(boost: Boost, user: User, *, include_hidden: bool = False):
+    qs = Question.objects.filter(boost=boost)
+    if not include_hidden:
+        qs = qs.filter(hidden=False)
+    return (
+        qs.annotate(
+            voted=Exists(QuestionVote.objects.filter(question=OuterRef("pk"), user_id=user.pk))
+        )
+        .select_related("author")
+        .order_by("answered_at", "-votes", "created_at")[:LIVE_QUESTIONS_SHOWN]
+    )
+
+
+def current_poll(boost: Boost) -> Poll | None:
+    """The open poll, or else the last closed one whose results are shown."""
+    return (
+        Poll.objects.filter(boost=boost)
+        .filter(Q(state=PollState.OPEN) | Q(state=PollState.CLOSED, results_shown=True))
+        .order_by("-opened_at", "-pk")
+        .first()
+    )
+
+
+def poll_result(poll: Poll, user: User) -> PollResult:
+    """Counts per option (or the 30 most frequent words) and the user's own answer: 2 queries."""
+    result = PollResult(poll=poll)
+    answers = PollAnswer.objects.filter(poll=poll)
+    mine = list(answers.filter(user_id=user.pk).values_list("option_id", "word"))
+    result.mine = {option for option, _word in mine if option}
+    result.my_words = [word for option, word in mine if not option]
+    if poll.kind == "words":
+        counted = list(answers.values("word").annotate(n=Count("pk")).order_by("-n", "word")[:30])
+        rows = [(row["word"], row["n"]) for row in counted]
+        result.total = sum(n for _w, n in rows)
+    else:
+        counted = list(
+            poll.options.annotate(n=Count("pollanswer"))
+            .order_by("position", "pk")
+            .values("label", "n")
+        )
+        rows = [(row["label"], row["n"]) for row in counted]
+        result.total = sum(n for _w, n in rows)
+    top = max([n for _w, n in rows] or [0]) or 1
+    base = result.total or 1
+    result.rows = [(label, n, round(100 * n / base)) for label, n in rows]
+    result.top = top  # type: ignore[attr-defined]
+    return result
+
+
+# --- After and statistics ---------------------------------------------------------------------
+
+
+@dataclass
+class SatisfactionSummary:
+    count: int
+    shown: bool
+    overall: float | None = None
+    useful: float | None = None
+    recommend_percent: int | None = None
+
+
+def satisfaction_summary(boost: Boost) -> SatisfactionSummary:
+    from django.db.models import Avg
+
+    agg = Satisfaction.objects.filter(boost=boost).aggregate(
+        n=Count("pk"),
+        overall=Avg("overall"),
+        useful=Avg("useful"),
+        recommend=Count("pk", filter=Q(recommend=True)),
+    )
+    count = agg["n"] or 0
+    if count < SATISFACTION_MIN_ANSWERS:
+        return SatisfactionSummary(count=count, shown=False)
+    return SatisfactionSummary(
+        count=count,
+        shown=True,
+        overall=round(agg["overall"], 1),
+        useful=round(agg["useful"], 1),
+        recommend_percent=round(100 * agg["recommend"] / count),
+    )
+
+
+def boost_stats(queryset: QuerySet[Boost]) -> QuerySet[Boost]:
+    from django.db.models import Avg, Subquery
+
+    sat = Satisfaction.objects.filter(boost=OuterRef("pk")).values("boost")
+    return with_counts(queryset).annotate(
+        sat_count=Subquery(sat.annotate(n=Count("pk")).values("n")[:1]),
+        sat_overall=Subquery(sat.annotate(a=Avg("overall")).values("a")[:1]),
+    )
+
+
+def attendance_rate(confirmed: int, attended: int) -> int | None:
+    return round(100 * attended / confirmed) if confirmed else None
+
+
+def upcoming(queryset: QuerySet[Boost], now: datetime | None = None) -> QuerySet[Boost]:
+    return queryset.filter(starts_at__gte=(now or timezone.now()) - LIVE_OPENS_BEFORE).order_by(
+        "starts_at", "pk"
+    )
