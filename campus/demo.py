@@ -399,6 +399,10 @@ def demo_delete() -> int:
             )
         # User.organisation and User.organism are PROTECT: people go first. Cutting the links
         # between people and teams up front spares the collector thousands of SET NULL updates.
+        # Boost.host is PROTECT (a host cannot vanish from a boost): the demo boosts go first.
+        from boosts.models import Boost
+
+        Boost.objects.filter(organisation=organisation).delete()
         teams = Team.objects.filter(organism__organisation=organisation)
         teams.update(manager=None, parent=None)
         people.update(manager=None, team=None)

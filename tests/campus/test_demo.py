@@ -133,7 +133,7 @@ def test_demo_accounts_are_real_people_in_the_structure(seeded):
     assert camille.manager.manager.manager == isabelle
 
     admin = User.objects.get(email=RH_ADMIN)
-    assert admin.roles == [Role.HR_ADMIN]
+    assert admin.roles == [Role.HR_ADMIN, Role.BOOST_HOST]  # hosts the demo boosts
     assert admin.is_staff and admin.is_superuser
     analyst = User.objects.get(email=RH_ANALYSTE)
     assert analyst.roles == [Role.HR_ANALYST]

@@ -19,6 +19,15 @@ pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 
 @pytest.fixture
+def themes(transactional_db):
+    """An earlier transactional test may have flushed the themes the harvest files under."""
+    from mallette.corpus import themes_load
+    from mallette.models import Theme
+
+    themes_load(theme_model=Theme)
+
+
+@pytest.fixture
 def slow_steps(monkeypatch):
     """Each response takes a second in the worker (read from the environment it inherits)."""
     monkeypatch.setenv("CAMPUS_FEEDBACK180_STEP_DELAY", "1")
@@ -34,7 +43,12 @@ def _wait(predicate, timeout: float = 90) -> None:
 
 
 def test_killing_the_worker_mid_job_loses_nothing_and_duplicates_nothing(
-    slow_steps, open_campaign, celery_worker_process, settings, django_capture_on_commit_callbacks
+    themes,
+    slow_steps,
+    open_campaign,
+    celery_worker_process,
+    settings,
+    django_capture_on_commit_callbacks,
 ):
     from mallette.models import Practice, PracticeSource
 

@@ -73,7 +73,10 @@ def test_detection_is_incremental_and_idempotent(manager, library):
     mentions.sources_reset()
     assert mentions.mentions_detect(now=later()).texts == 2
     assert Mention.objects.count() == 2  # re-reading stores nothing twice
-    assert MentionWatermark.objects.get().last_key == Exchange.objects.latest("pk").pk
+    assert (
+        MentionWatermark.objects.get(source="coach.exchange").last_key
+        == Exchange.objects.latest("pk").pk
+    )
 
 
 def test_fresh_texts_wait_for_the_settle_delay(manager, library):

@@ -12,8 +12,9 @@ from selfdiag.admin import QuestionnaireAdmin
 from selfdiag.models import Item, Questionnaire, QuestionnaireStatus
 from selfdiag.selectors import questionnaire_current, questionnaire_structure
 
+# The repository's copy of the 16 themes (the same slugs as ../shared/eval/themes.json).
 THEMES = json.loads(
-    (Path(__file__).resolve().parents[3] / "shared" / "eval" / "themes.json").read_text()
+    (Path(__file__).resolve().parents[2] / "mallette" / "corpus" / "themes.json").read_text()
 )
 
 
