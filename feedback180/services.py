@@ -677,23 +677,36 @@ def _debrief_url(campaign: Campaign) -> str:
 
 
 def practices_suggest(*, campaign: Campaign, codes: list[str], per_code: int = 2) -> list[int]:
-    """Published practices the manager may read, in the themes of the areas to improve."""
+    """Published practices the manager may read for each area to improve: those of the area's
+    themes closest in meaning to the competency (hybrid search on its label and description),
+    then, if the index has too few, the area's most recent practices."""
+    from mallette.models import Practice
+    from mallette.search import practices_search
     from mallette.selectors import practices_visible_to
 
-    themes = {
-        c["code"]: c.get("themes", []) for c in campaign.questionnaire.get("competencies", [])
-    }
+    competencies = {c["code"]: c for c in campaign.questionnaire.get("competencies", [])}
     chosen: list[int] = []
     for code in codes:
-        qs = (
-            practices_visible_to(campaign.manager)
-            .filter(themes__slug__in=themes.get(code, []))
-            .exclude(pk__in=chosen)
-            .distinct()
-            .order_by("title")
-            .values_list("pk", flat=True)[:per_code]
+        competency = competencies.get(code, {})
+        slugs = competency.get("themes", [])
+        in_themes = Practice.objects.filter(themes__slug__in=slugs).values("pk")
+        base = practices_visible_to(campaign.manager).filter(pk__in=in_themes)
+        base = base.exclude(pk__in=chosen)
+        query = " ".join(
+            part
+            for part in (competency.get("label", ""), competency.get("description", ""))
+            if part
         )
-        chosen.extend(qs)
+        picked = (
+            [hit.obj.pk for hit in practices_search(base, query, limit=per_code)] if query else []
+        )
+        if len(picked) < per_code:
+            picked += list(
+                base.exclude(pk__in=picked)
+                .order_by("-published_at", "pk")
+                .values_list("pk", flat=True)[: per_code - len(picked)]
+            )
+        chosen.extend(picked)
     return chosen
 
 

@@ -266,3 +266,52 @@ def test_day_60_recheck_result_is_shown_next_to_the_debrief(
     page = manager_client.get(reverse("feedback180:debrief", args=[campaign.pk])).content.decode()
     assert "Les changements annoncés par mon manager ont été mis en œuvre." in page
     assert "3,4" in page or "3.4" in page
+
+
+@pytest.mark.django_db
+def test_suggested_practices_are_the_closest_in_meaning_within_the_area(manager):
+    """For an area to improve, the practices of its themes closest to the competency come
+    first, not the alphabetical ones."""
+    from mallette.corpus import themes_load
+    from mallette.models import Practice, Theme
+    from mallette.services import practices_index
+
+    themes = themes_load(theme_model=Theme)
+    Practice.objects.all().delete()
+    made = {}
+    for slug, title, summary in [
+        ("a-lire", "Aménager les horaires d’été", "Planifier les congés et les horaires d’été."),
+        (
+            "feedback-precis",
+            "Donner un feedback précis et régulier",
+            "Un retour factuel, proche du moment, qui nomme le fait, son effet et l’attendu.",
+        ),
+        ("b-lire", "Bien ranger le bureau", "Ranger les dossiers papier du service."),
+    ]:
+        practice = Practice.objects.create(
+            slug=slug,
+            title=title,
+            summary=summary,
+            body="- Faites-le.",
+            primary_theme=themes["feedback"],
+            status="published",
+        )
+        practice.themes.set([themes["feedback"]])
+        made[slug] = practice
+    practices_index()
+    campaign = Campaign(
+        manager=manager,
+        organisation=manager.organisation,
+        questionnaire={
+            "competencies": [
+                {
+                    "code": "feedback",
+                    "label": "Feedback et reconnaissance",
+                    "description": "Donner des retours réguliers, précis et constructifs.",
+                    "themes": ["feedback"],
+                }
+            ]
+        },
+    )
+    chosen = services.practices_suggest(campaign=campaign, codes=["feedback"], per_code=1)
+    assert chosen == [made["feedback-precis"].pk]
