@@ -82,3 +82,6 @@ def demo(transactional_db):
     from campus.demo import demo_seed
 
     demo_seed(managers=150)
+
+
+from tests.campus.ai.conftest import fake_openai, fake_openai_server  # noqa: E402, F401

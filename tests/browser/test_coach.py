@@ -79,3 +79,36 @@ def test_another_manager_gets_a_404_on_a_conversation(page, live_server, library
     login(page, live_server, OTHER_MANAGER_EMAIL)
     response = page.goto(live_server.url + reverse("coach:conversation", args=[conversation.pk]))
     assert response.status == 404
+
+
+@pytest.mark.browser
+def test_an_llm_answer_appears_progressively_then_with_its_sources(
+    page, live_server, library, fake_openai, page_errors
+):
+    from campus.models import Organisation
+    from tests.campus.ai.fake_openai import CHAT, Reply
+
+    Organisation.objects.update(ai_monthly_budget_eur=100)
+    practice = library["faire-participer-une-equipe-qui-reste-silencieuse-en-reunion"]
+    fake_openai.enqueue(
+        CHAT,
+        Reply(
+            f"Ouvrez la réunion par un tour rapide [P{practice.pk}]. Laissez deux minutes de "
+            "réflexion avant de demander des idées. Confiez un point à un agent différent.",
+            chunk_delay=0.15,
+        ),
+    )
+    login(page, live_server, MANAGER_EMAIL)
+    page.goto(live_server.url + reverse("coach:index"))
+    page.get_by_label("Votre question").fill(
+        "Mon équipe reste silencieuse en réunion, comment la faire participer ?"
+    )
+    page.get_by_role("button", name="Demander à Liza").click()
+    stream = page.locator(".answer-stream-text")
+    expect(stream).to_contain_text("Ouvrez la réunion", timeout=60_000)  # words as they come
+    answer = page.locator(".exchange").first
+    expect(answer.get_by_role("heading", name="Pratiques citées")).to_be_visible(timeout=30_000)
+    expect(answer.locator(".answer-text")).to_contain_text("tour rapide [1]")
+    expect(answer.locator(".sources a").first).to_have_text(practice.title)
+    expect(answer.get_by_text("Réponse rédigée par un modèle de langue")).to_be_visible()
+    assert page_errors == []
