@@ -140,7 +140,12 @@ def ask(request: HttpRequest) -> HttpResponse:
         response = render(
             request,
             "coach/partials/exchange.html",
-            {"exchange": exchange, "new": True, **_exchange_context(request, [exchange])},
+            {
+                "exchange": exchange,
+                "new": True,
+                **_exchange_context(request, [exchange]),
+                **_sidebar(request),
+            },
         )
         if conv is None:  # the first question opens a conversation: go to its page
             response["HX-Push-Url"] = reverse("coach:conversation", args=[exchange.conversation_id])

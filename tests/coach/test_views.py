@@ -69,6 +69,8 @@ def test_asking_with_htmx_returns_the_exchange_fragment(coach_library, manager_c
     # The first question opens a conversation: the page URL and the hidden field follow it.
     assert response["HX-Push-Url"] == reverse("coach:conversation", args=[exchange.conversation_id])
     assert f'value="{exchange.conversation_id}" hx-swap-oob="true"' in html
+    # The history beside the chat lists the new conversation at once.
+    assert 'id="coach-history"' in html and exchange.conversation.title in html
 
 
 def test_an_empty_question_is_refused_in_french_and_keeps_nothing(coach_library, manager_client):
