@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from campus import search
 from communities.models import Group, Post, Thread
-from communities.services import POST_WEIGHTS, THREAD_WEIGHTS
+from communities.services import POST_WEIGHTS, THREAD_WEIGHTS, thread_notify_members
 
 #: The "summarise" action appears from this many visible posts on.
 SUMMARY_MIN_POSTS = 8
@@ -51,6 +51,7 @@ def group_discussion_open(*, group: Group, now: datetime | None = None) -> Threa
             post = Post.objects.create(thread=thread, author=None, body=body)
             post.mentioned_practices.set(opening["practice_ids"])
             search.search_vector_update(Post.objects.filter(pk=post.pk), weights=POST_WEIGHTS)
+            thread_notify_members(thread=thread, post=post)
     except IntegrityError:  # opened concurrently by another run
         return None
     return thread

@@ -1,9 +1,11 @@
 """The digest email: new threads in the member's groups and replies to their posts.
 
 Each member chooses the frequency (weekly by default, daily, never). The beat task runs daily;
-a member is due when their period has elapsed since their last digest. ``last_digest_at`` is
-written in the same transaction that decides to send, so a retried or duplicated task never
-sends the same digest twice.
+a member is due when their period has elapsed since their last digest. The email is sent under
+the member's settings row lock and ``last_digest_at`` is written only once the mail server has
+accepted it, in the same transaction: a duplicated task waits on the lock and then finds the
+member no longer due (never two digests), and a failed email rolls the decision back, so the
+digest goes out again on the task's retry or the next daily run (never a lost digest).
 """
 
 from __future__ import annotations
@@ -93,9 +95,9 @@ def digest_send(*, user_id: int, now: datetime | None = None) -> bool:
             return False
         since = prefs.last_digest_at or now - period
         content = digest_content(user=user, since=since)
-        prefs.last_digest_at = now
-        prefs.save(update_fields=["last_digest_at"])
         if not content["threads"] and not content["replies"]:
+            prefs.last_digest_at = now
+            prefs.save(update_fields=["last_digest_at"])
             return False
         site = settings.CAMPUS_SITE_URL
         context = {
@@ -119,13 +121,14 @@ def digest_send(*, user_id: int, now: datetime | None = None) -> bool:
             ],
             "settings_url": site + reverse("communities:settings"),
         }
-        recipient = user.email
-        transaction.on_commit(
-            lambda: email_send(
-                to=recipient,
-                subject=_("Vos communautés : les nouveautés"),
-                template="communities/email/digest",
-                context=context,
-            )
+        # Sent inside the transaction on purpose (not on_commit): a NotificationError raised
+        # here leaves last_digest_at untouched, so the same digest is due again.
+        email_send(
+            to=user.email,
+            subject=_("Vos communautés : les nouveautés"),
+            template="communities/email/digest",
+            context=context,
         )
+        prefs.last_digest_at = now
+        prefs.save(update_fields=["last_digest_at"])
     return True

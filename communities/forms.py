@@ -163,6 +163,10 @@ class SettingsForm(forms.Form):
         choices=DigestFrequency.choices,
         widget=forms.RadioSelect,
     )
+    notify_new_threads = forms.BooleanField(
+        label=_("Me notifier sur Campus des nouvelles discussions de mes groupes"),
+        required=False,
+    )
 
 
 __all__ = [

@@ -313,6 +313,7 @@ class NotificationKind(models.TextChoices):
     HIDDEN = "hidden", _("Message masqué")
     RESTORED = "restored", _("Message rétabli")
     REPORT = "report", _("Signalement à traiter")
+    THREAD = "thread", _("Nouvelle discussion")
 
 
 class Notification(models.Model):
@@ -356,6 +357,11 @@ class MemberSettings(models.Model):
         default=DigestFrequency.WEEKLY,
     )
     last_digest_at = models.DateTimeField(null=True, blank=True)
+    # Opt-in: a busy group would otherwise flood everyone's notifications; the digest already
+    # lists new threads for those who did not choose this.
+    notify_new_threads = models.BooleanField(
+        _("me notifier des nouvelles discussions de mes groupes"), default=False
+    )
 
     class Meta:
         verbose_name = _("préférences de communauté")

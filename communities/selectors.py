@@ -307,6 +307,32 @@ def group_moderators(group: Group) -> list[User]:
     ]
 
 
+def group_members(group: Group) -> QuerySet[Membership]:
+    """Active members of a group, moderators first, then by name."""
+    return (
+        Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE)
+        .select_related("user")
+        .annotate(
+            _moderator_first=Case(
+                When(role=MembershipRole.MODERATOR, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("_moderator_first", "user__last_name", "user__first_name", "pk")
+    )
+
+
+def get_member_for_moderator(access: GroupAccess, pk: object) -> Membership:
+    """An active membership of the group, for one of its moderators (404 otherwise)."""
+    if not access.is_group_moderator:
+        raise Http404
+    try:
+        return group_members(access.group).get(pk=pk)
+    except (Membership.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 # --- Thread page -------------------------------------------------------------------------------
 
 

@@ -183,6 +183,79 @@ def member_invite(*, group: Group, inviter: User, invitee: User) -> Membership:
     return membership
 
 
+def _lock_membership(*, group: Group, membership_id: int) -> Membership:
+    """The target membership, re-read under lock with the group's other moderators so that two
+    moderators demoting each other at once cannot leave the group without one."""
+    list(
+        Membership.objects.select_for_update()
+        .filter(group=group, role=MembershipRole.MODERATOR, status=MembershipStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    try:
+        return (
+            Membership.objects.select_for_update()
+            .select_related("user")
+            .get(group=group, pk=membership_id, status=MembershipStatus.ACTIVE)
+        )
+    except Membership.DoesNotExist:
+        raise CommunityError(_("Cette personne n’est plus membre du groupe.")) from None
+
+
+def _is_last_moderator(membership: Membership) -> bool:
+    if membership.role != MembershipRole.MODERATOR:
+        return False
+    return not (
+        Membership.objects.filter(
+            group_id=membership.group_id,
+            role=MembershipRole.MODERATOR,
+            status=MembershipStatus.ACTIVE,
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def member_promote(*, group: Group, membership_id: int) -> Membership:
+    """Make an active member a moderator of the group."""
+    membership = _lock_membership(group=group, membership_id=membership_id)
+    if membership.role == MembershipRole.MODERATOR:
+        raise CommunityError(_("Cette personne modère déjà le groupe."))
+    membership.role = MembershipRole.MODERATOR
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_demote(*, group: Group, membership_id: int) -> Membership:
+    """A moderator becomes a plain member again; the group always keeps one moderator."""
+    membership = _lock_membership(group=group, membership_id=membership_id)
+    if membership.role != MembershipRole.MODERATOR:
+        raise CommunityError(_("Cette personne ne modère pas le groupe."))
+    if _is_last_moderator(membership):
+        raise CommunityError(
+            _("Le groupe doit garder au moins un modérateur : nommez-en un autre d’abord.")
+        )
+    membership.role = MembershipRole.MEMBER
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, group: Group, membership_id: int) -> User:
+    """Remove a member from the group (never its last moderator); returns who was removed."""
+    membership = _lock_membership(group=group, membership_id=membership_id)
+    if _is_last_moderator(membership):
+        raise CommunityError(
+            _("Le groupe doit garder au moins un modérateur : nommez-en un autre d’abord.")
+        )
+    user = membership.user
+    membership.delete()
+    ThreadState.objects.filter(thread__group=group, user=user).update(following=False)
+    return user
+
+
 @transaction.atomic
 def invitation_decline(*, group: Group, user: User) -> None:
     Membership.objects.filter(group=group, user=user, status=MembershipStatus.INVITED).delete()
@@ -222,8 +295,36 @@ def thread_create(
     post.mentioned_practices.set(mentions_in(body, author=author))
     _index_post(post)
     _follow(thread, author, read_at=post.created_at)
+    thread_notify_members(thread=thread, post=post)
     _announce(thread)
     return thread
+
+
+def thread_notify_members(*, thread: Thread, post: Post | None = None) -> int:
+    """Tell the group's active members who opted in (``MemberSettings.notify_new_threads``)
+    of a new thread, never its author: one read of the recipients, one bulk insert."""
+    recipients = (
+        Membership.objects.filter(
+            group_id=thread.group_id,
+            status=MembershipStatus.ACTIVE,
+            user__is_active=True,
+            user__community_settings__notify_new_threads=True,
+        )
+        .exclude(user_id=thread.author_id)
+        .values_list("user_id", flat=True)
+    )
+    created = Notification.objects.bulk_create(
+        Notification(
+            user_id=uid,
+            kind=NotificationKind.THREAD,
+            group_id=thread.group_id,
+            thread=thread,
+            post=post,
+            actor_id=thread.author_id,
+        )
+        for uid in recipients
+    )
+    return len(created)
 
 
 def _announce(thread: Thread) -> None:
@@ -448,10 +549,13 @@ def notifications_mark_read(*, user: User) -> int:
 
 
 @transaction.atomic
-def settings_update(*, user: User, digest: str) -> MemberSettings:
-    settings, _created = MemberSettings.objects.update_or_create(
-        user=user, defaults={"digest": digest}
-    )
+def settings_update(
+    *, user: User, digest: str, notify_new_threads: bool | None = None
+) -> MemberSettings:
+    defaults: dict[str, Any] = {"digest": digest}
+    if notify_new_threads is not None:
+        defaults["notify_new_threads"] = notify_new_threads
+    settings, _created = MemberSettings.objects.update_or_create(user=user, defaults=defaults)
     return settings
 
 

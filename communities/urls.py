@@ -19,6 +19,20 @@ urlpatterns = [
     path("groupes/<slug:slug>/rejoindre/", views.group_join, name="group_join"),
     path("groupes/<slug:slug>/quitter/", views.group_leave, name="group_leave"),
     path("groupes/<slug:slug>/inviter/", views.group_invite, name="group_invite"),
+    path("groupes/<slug:slug>/membres/", views.group_members, name="group_members"),
+    path(
+        "groupes/<slug:slug>/membres/<int:pk>/promouvoir/",
+        views.member_promote,
+        name="member_promote",
+    ),
+    path(
+        "groupes/<slug:slug>/membres/<int:pk>/retrograder/",
+        views.member_demote,
+        name="member_demote",
+    ),
+    path(
+        "groupes/<slug:slug>/membres/<int:pk>/retirer/", views.member_remove, name="member_remove"
+    ),
     path("groupes/<slug:slug>/nouvelle-discussion/", views.thread_create, name="thread_create"),
     path("discussions/<int:pk>/", views.thread_detail, name="thread"),
     path("discussions/<int:pk>/repondre/", views.post_reply, name="reply"),

@@ -222,6 +222,75 @@ def group_invite(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+MEMBERS_PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def group_members(request: HttpRequest, slug: str) -> HttpResponse:
+    """The members of a group, for whoever may read it; its moderators manage roles here."""
+    access = selectors.get_group_for_user(request.user, slug)
+    if not access.can_read:
+        raise Http404
+    page = Paginator(selectors.group_members(access.group), MEMBERS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "communities/members.html",
+        {
+            "group": access.group,
+            "access": access,
+            "page": page,
+            "can_manage": access.is_group_moderator,
+            "moderator_count": len(selectors.group_moderators(access.group)),
+        },
+    )
+
+
+def _member_action(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
+    access = selectors.get_group_for_user(request.user, slug)
+    membership = selectors.get_member_for_moderator(access, pk)
+    name = membership.user.full_name or membership.user.email
+    try:
+        if action == "promote":
+            services.member_promote(group=access.group, membership_id=membership.pk)
+            done = _("%(name)s modère désormais le groupe.")
+        elif action == "demote":
+            services.member_demote(group=access.group, membership_id=membership.pk)
+            done = _("%(name)s ne modère plus le groupe.")
+        else:
+            services.member_remove(group=access.group, membership_id=membership.pk)
+            done = _("%(name)s a été retiré(e) du groupe.")
+    except services.CommunityError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done % {"name": name})
+    url = reverse("communities:group_members", args=[access.group.slug])
+    page = request.POST.get("page", "")
+    if page.isdigit():
+        url += f"?page={page}"
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def member_promote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _member_action(request, slug, pk, "promote")
+
+
+@login_required
+@require_POST
+def member_demote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _member_action(request, slug, pk, "demote")
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _member_action(request, slug, pk, "remove")
+
+
 # --- Threads -------------------------------------------------------------------------------------
 
 
@@ -698,10 +767,15 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def member_settings(request: HttpRequest) -> HttpResponse:
     current = services.settings_of(request.user)
     form = SettingsForm(
-        request.POST if request.method == "POST" else None, initial={"digest": current.digest}
+        request.POST if request.method == "POST" else None,
+        initial={"digest": current.digest, "notify_new_threads": current.notify_new_threads},
     )
     if request.method == "POST" and form.is_valid():
-        services.settings_update(user=request.user, digest=form.cleaned_data["digest"])
+        services.settings_update(
+            user=request.user,
+            digest=form.cleaned_data["digest"],
+            notify_new_threads=form.cleaned_data["notify_new_threads"],
+        )
         messages.success(request, _("Vos préférences sont enregistrées."))
         return redirect("communities:settings")
     return render(request, "communities/settings.html", {"form": form})

@@ -137,8 +137,18 @@ def test_community_scenario(browser, live_server, transactional_db):
     expect(option).to_be_visible()
     accessible(a, "picker")
     shot(a, "picker")
-    option.click()
+    # Keyboard path: an option is active as soon as the list opens, arrows move the choice
+    # (wrapping around) and Enter cites it without submitting the form.
+    expect(a.locator('.picker-option[aria-selected="true"]')).to_have_count(1)
+    for _ in range(a.locator(".picker-option").count()):
+        if option.get_attribute("aria-selected") == "true":
+            break
+        body.press("ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    body.press("Enter")
+    expect(a.locator(".picker")).to_be_hidden()
     expect(body).to_have_value(re.compile(rf"#pratique-{w['practice'].pk} $"))
+    expect(a).to_have_url(re.compile(r"/nouvelle-discussion/$"))
     a.get_by_role("button", name="Publier la discussion").click()
     expect(a.get_by_role("heading", level=1)).to_have_text("Vos rituels d’équipe ?")
     expect(a.get_by_role("link", name="#Tenir un point d’équipe hebdomadaire")).to_be_visible()
