@@ -160,7 +160,25 @@ def group_join(*, access: GroupAccess, user: User) -> Membership:
 
 
 @transaction.atomic
+@transaction.atomic
 def group_leave(*, group: Group, user: User) -> None:
+    """Leave a group; its last moderator must first hand the role to another member (a group
+    left without a moderator could not be moderated), unless nobody else is left."""
+    mine = Membership.objects.filter(group=group, user=user, status=MembershipStatus.ACTIVE).first()
+    if mine is not None:
+        mine = _lock_membership(group=group, membership_id=mine.pk)
+        others = (
+            Membership.objects.filter(group=group, status=MembershipStatus.ACTIVE)
+            .exclude(pk=mine.pk)
+            .exists()
+        )
+        if others and _is_last_moderator(mine):
+            raise CommunityError(
+                _(
+                    "Vous êtes le dernier modérateur de ce groupe : nommez un autre modérateur "
+                    "depuis la page des membres avant de le quitter."
+                )
+            )
     Membership.objects.filter(group=group, user=user).delete()
     ThreadState.objects.filter(thread__group=group, user=user).update(following=False)
 

@@ -187,7 +187,11 @@ def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
         services.invitation_decline(group=access.group, user=request.user)
         messages.success(request, _("Invitation déclinée."))
         return redirect("communities:index")
-    services.group_leave(group=access.group, user=request.user)
+    try:
+        services.group_leave(group=access.group, user=request.user)
+    except services.CommunityError as exc:
+        messages.error(request, str(exc))
+        return redirect("communities:group", slug=access.group.slug)
     messages.success(
         request, _("Vous avez quitté le groupe « %(name)s ».") % {"name": access.group.name}
     )

@@ -201,3 +201,13 @@ def test_group_list_with_many_groups_has_constant_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_the_last_moderator_cannot_leave_a_group_that_still_has_members(
+    client, manager, peer, group
+):
+    assert Membership.objects.filter(group=group, user=peer).exists()
+    client.force_login(manager)  # the group's creator and only moderator
+    response = client.post(reverse("communities:group_leave", args=[group.slug]), follow=True)
+    assert "dernier modérateur" in response.content.decode()
+    assert Membership.objects.filter(group=group, user=manager).exists()
