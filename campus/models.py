@@ -361,3 +361,7 @@ class AIUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature} · {self.model} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Activity tracking for the HR adoption dashboard lives beside its selectors and views.
+from campus.analytics.models import Activity, Feature  # noqa: E402, F401

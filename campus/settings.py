@@ -386,6 +386,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.tasks.discussions_open",
         "schedule": crontab(day_of_week="mon", hour=8, minute=30),
     },
+    # Activity records older than 13 months are deleted (documented retention).
+    "analytics-activity-purge": {
+        "task": "campus.tasks.activity_purge",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # "Most evoked" detection: idle runs cost one query per source.
     "mallette-mentions": {
         "task": "mallette.tasks.mentions_detect",

@@ -5,6 +5,7 @@ from typing import Any
 from celery import shared_task
 
 from campus import jobs
+from campus.analytics.tasks import activity_purge  # noqa: F401  (registered with Celery)
 from campus.models import Job
 from campus.people_import import people_import_job
 

@@ -38,4 +38,5 @@ urlpatterns = [
     path("coach/", include("coach.urls")),
     path("boosts/", include("boosts.urls")),
     path("communautes/", include("communities.urls")),
+    path("analyses/", include("campus.analytics.urls")),
 ]

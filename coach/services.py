@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from campus import ai
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.models import User
 from coach import answering
 from coach.answering import Answer, Prepared
@@ -63,6 +65,7 @@ def question_ask(
         exchange.conversation = conversation
         exchange.save()
         conversation.save(update_fields=["updated_at"])
+        activity_record(user=user, feature=Feature.COACH, action="question")
     return exchange
 
 

@@ -277,3 +277,15 @@ def test_streamed_chunks_reach_the_browser_as_the_model_writes(
     assert total >= 1.2  # five pauses of 0.25 s
     assert first_at < total - 1.0
     assert (first + rest).decode() == "Un deux trois quatre cinq six"
+
+
+def test_asking_and_logging_in_are_counted_for_the_adoption_dashboard(
+    coach_library, client, manager, password
+):
+    from campus.analytics.models import Activity
+
+    assert client.login(email=manager.email, password=password)
+    client.post(reverse("coach:ask"), {"question": QUESTION})
+    client.post(reverse("coach:ask"), {"question": "Comment déléguer un dossier ?"})
+    rows = set(Activity.objects.filter(user=manager).values_list("feature", "action"))
+    assert rows == {("login", "login"), ("coach", "question")}  # once a day, no content

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from campus.analytics import views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("adoption.csv", views.dashboard_export_csv, name="dashboard_csv"),
+]

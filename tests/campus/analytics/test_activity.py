@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import RequestFactory
+
+from campus.analytics.models import Activity, Device, Feature
+from campus.analytics.services import activity_purge, activity_record, device_of, months_back
+from campus.analytics.tasks import activity_purge as activity_purge_task
+
+pytestmark = pytest.mark.django_db
+
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
+
+
+def test_recording_twice_the_same_day_keeps_one_row(manager):
+    activity_record(user=manager, feature=Feature.COACH, action="question")
+    activity_record(user=manager, feature=Feature.COACH, action="question")
+    activity_record(user=manager, feature=Feature.COACH, action="exercise")
+    assert Activity.objects.filter(user=manager).count() == 2
+
+
+def test_a_row_holds_the_organisation_level_and_month_but_no_content(manager):
+    activity_record(user=manager, feature=Feature.SELFDIAG, action="start")
+    row = Activity.objects.get(user=manager)
+    assert row.organisation_id == manager.organisation_id
+    assert row.organism_id == manager.organism_id
+    assert row.level == manager.level
+    assert row.month == row.day.replace(day=1)
+    field_names = {f.name for f in Activity._meta.get_fields()}
+    assert not field_names & {"ip", "ip_address", "user_agent", "content", "text", "object_id"}
+
+
+def test_device_is_coarse_and_comes_from_the_user_agent(manager):
+    request = RequestFactory().get("/", HTTP_USER_AGENT=IPHONE)
+    assert device_of(request) == Device.MOBILE
+    assert device_of(RequestFactory().get("/", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux)")) == (
+        Device.DESKTOP
+    )
+    assert device_of(None) == Device.DESKTOP
+    activity_record(user=manager, feature=Feature.MALLETTE, action="view", request=request)
+    assert Activity.objects.get(user=manager).device == Device.MOBILE
+
+
+def test_anonymous_visitors_and_unknown_features_are_not_recorded(manager):
+    from django.contrib.auth.models import AnonymousUser
+
+    activity_record(user=AnonymousUser(), feature=Feature.COACH, action="question")
+    activity_record(user=manager, feature="unknown", action="x")
+    assert not Activity.objects.exists()
+
+
+def _row(user, day: dt.date, action: str = "a") -> Activity:
+    return Activity.objects.create(
+        user=user,
+        organisation=user.organisation,
+        organism=user.organism,
+        level=user.level,
+        feature=Feature.COACH,
+        action=action,
+        day=day,
+        month=day.replace(day=1),
+    )
+
+
+def test_purge_keeps_thirteen_months(manager):
+    today = dt.date(2026, 11, 23)
+    kept = _row(manager, months_back(dt.date(2026, 11, 1), 12))  # 2025-11-01
+    gone = _row(manager, dt.date(2025, 10, 31))
+    assert activity_purge(today=today) == 1
+    assert Activity.objects.filter(pk=kept.pk).exists()
+    assert not Activity.objects.filter(pk=gone.pk).exists()
+
+
+def test_the_purge_task_runs_the_service(manager):
+    _row(manager, dt.date(2000, 1, 1))
+    assert activity_purge_task.apply().get() == 1
