@@ -32,6 +32,8 @@ from boosts.models import (
     SatisfactionReceipt,
     checkin_code_new,
 )
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.models import User
 from campus.ratelimit import rate_limited
 
@@ -267,6 +269,7 @@ def registration_create(*, boost: Boost, user: User, now: datetime | None = None
             [registration.pk],
             locked.sequence,
         )
+    activity_record(user=user, feature=Feature.BOOSTS, action="register")
     return registration
 
 

@@ -13,6 +13,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from campus import search
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.models import User
 from campus.ratelimit import rate_limited
 from communities.markdown import mentions_in
@@ -315,6 +317,7 @@ def thread_create(
     _follow(thread, author, read_at=post.created_at)
     thread_notify_members(thread=thread, post=post)
     _announce(thread)
+    activity_record(user=author, feature=Feature.COMMUNITIES, action="post")
     return thread
 
 
@@ -388,6 +391,7 @@ def post_reply(*, access: GroupAccess, thread: Thread, author: User, body: str) 
         for uid in followers
     )
     _follow(thread, author, read_at=post.created_at)
+    activity_record(user=author, feature=Feature.COMMUNITIES, action="post")
     return post
 
 

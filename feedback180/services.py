@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.jobs import JobError, JobReporter, job_create
 from campus.models import Job, Organisation, User
 from feedback180.defaults import questionnaire_default, questionnaire_recheck
@@ -313,6 +315,7 @@ def campaign_open(*, campaign: Campaign) -> Campaign:
     campaign.save(update_fields=["status", "opened_at", "organism", "min_responses"])
     for pk in campaign.invitations.values_list("pk", flat=True):
         _enqueue("invitation_send", invitation_id=pk, reminder=False)
+    activity_record(user=campaign.manager, feature=Feature.FEEDBACK180, action="open")
     return campaign
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from campus import search
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.models import User
 from mallette.models import (
     Comment,
@@ -84,6 +86,7 @@ def practice_propose(*, author: User, data: dict[str, Any]) -> Practice:
     )
     practice.save()
     _themes_set(practice, data["primary_theme"], data.get("second_theme"))
+    activity_record(user=author, feature=Feature.MALLETTE, action="contribute")
     return practice
 
 

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campus import ai
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.models import User
 from campus.search import hybrid_search
 from mallette.models import Practice, PracticeUse, Theme
@@ -270,6 +272,7 @@ def diagnosis_submit(*, diagnosis: Diagnosis) -> Diagnosis:
     diagnosis.synthesis_generated = generated
     diagnosis.synthesis_notice = notice
     diagnosis.save()
+    activity_record(user=user, feature=Feature.SELFDIAG, action="submit")
     return diagnosis
 
 
