@@ -76,3 +76,29 @@ def test_purge_keeps_thirteen_months(manager):
 def test_the_purge_task_runs_the_service(manager):
     _row(manager, dt.date(2000, 1, 1))
     assert activity_purge_task.apply().get() == 1
+
+
+@pytest.mark.django_db
+def test_a_proposed_practice_counts_as_a_contribution_without_its_text(manager):
+    from campus.analytics.models import Activity
+    from mallette.corpus import themes_load
+    from mallette.models import Theme
+    from mallette.services import practice_propose
+
+    themes = themes_load(theme_model=Theme)
+    practice_propose(
+        author=manager,
+        data={
+            "title": "Un rituel du vendredi",
+            "summary": "Cinq minutes pour dire ce qui a marché dans la semaine.",
+            "situation": "",
+            "body": "- Demandez à chacun une réussite.",
+            "pitfalls": "",
+            "level": "all",
+            "anonymous": False,
+            "primary_theme": themes["meetings"],
+        },
+    )
+    row = Activity.objects.get(user=manager)
+    assert (row.feature, row.action) == ("mallette", "contribute")
+    assert "rituel" not in " ".join(str(v) for v in vars(row).values())
