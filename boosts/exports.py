@@ -11,15 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from boosts.models import Boost, Registration
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "｜", "＝", "＋", "－", "＠")
-
-
-def safe_cell(value: object) -> object:
-    """Prefix text that starts like a formula with an apostrophe (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+from campus.spreadsheets import safe_cell
 
 
 def header() -> list[str]:

@@ -54,6 +54,7 @@ from django.utils.translation import ngettext
 
 from campus.jobs import JobError, JobReporter, job_create
 from campus.models import Job, Level, Organisation, Role, User
+from campus.spreadsheets import safe_cell
 
 IMPORT_JOB_KIND = "people_import"
 IMPORT_TASK_NAME = "campus.tasks.people_import"
@@ -169,7 +170,6 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 _ROLE_SPLIT = re.compile(r"[;,|]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _EXCEL_SEPARATOR = re.compile(r"sep=([;,\t|])[ \t]*(?:\r\n|\r|\n|$)", re.IGNORECASE)
-_CSV_INJECTION_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_MAX_UNCOMPRESSED_RATIO = 40  # a zip bomb would expand far beyond this
 _HEAD_BYTES = 64 * 1024
 _ADVISORY_LOCK_CLASS = 0x43414D50  # "CAMP": namespace of this lock among advisory locks
@@ -1542,11 +1542,6 @@ def file_too_large_message(size: int) -> str:
 # --- Report, uploads and the job ------------------------------------------------------------
 
 
-def _cell_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): the cell is shown as text."""
-    return "'" + value if value.startswith(_CSV_INJECTION_START) else value
-
-
 def import_report_write(*, rejections: list[Rejection], path: Path) -> Path:
     """The rejected rows as a CSV that Excel opens directly (";", UTF-8 with BOM)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1554,9 +1549,7 @@ def import_report_write(*, rejections: list[Rejection], path: Path) -> Path:
         writer = csv.writer(fh, delimiter=";")
         writer.writerow(["ligne", "email", "colonne", "motif"])
         for r in rejections:
-            writer.writerow(
-                [r.line, _cell_safe(r.email), _cell_safe(r.column), _cell_safe(r.reason)]
-            )
+            writer.writerow([r.line, safe_cell(r.email), safe_cell(r.column), safe_cell(r.reason)])
     return path
 
 

@@ -9,16 +9,7 @@ import io
 from django.utils.translation import gettext as _
 
 from campus.analytics.selectors import Dashboard
-
-# Full-width variants too: some spreadsheets normalise them into the ASCII ones.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
-def safe_cell(value: object) -> object:
-    """Prefix text that starts like a formula with an apostrophe (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+from campus.spreadsheets import safe_cell
 
 
 def dashboard_rows(dashboard: Dashboard) -> list[list[object]]:
