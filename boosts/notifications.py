@@ -21,10 +21,6 @@ from campus import notify
 logger = logging.getLogger(__name__)
 
 
-def absolute_url(path: str) -> str:
-    return settings.CAMPUS_SITE_URL.rstrip("/") + path
-
-
 def when_text(boost: Boost) -> str:
     start = timezone.localtime(boost.starts_at)
     end = timezone.localtime(boost.ends_at)
@@ -45,7 +41,7 @@ def where_text(boost: Boost) -> str:
 
 
 def boost_event(boost: Boost, *, email: str = "", cancelled: bool = False) -> ics.Event:
-    url = absolute_url(reverse("boosts:detail", args=[boost.pk]))
+    url = notify.absolute_url(reverse("boosts:detail", args=[boost.pk]))
     description = boost.description
     if boost.is_online and boost.meeting_url:
         description += "\n\n" + _("Rejoindre en ligne : %(url)s") % {"url": boost.meeting_url}
@@ -109,8 +105,8 @@ def registration_message(registration: Registration, kind: str) -> EmailMultiAlt
         "boost": boost,
         "when": when_text(boost),
         "where": where_text(boost),
-        "url": absolute_url(reverse("boosts:detail", args=[boost.pk])),
-        "live_url": absolute_url(reverse("boosts:live", args=[boost.pk])),
+        "url": notify.absolute_url(reverse("boosts:detail", args=[boost.pk])),
+        "live_url": notify.absolute_url(reverse("boosts:live", args=[boost.pk])),
         "campus_name": settings.CAMPUS_NAME,
     }
     message = EmailMultiAlternatives(
@@ -153,7 +149,7 @@ def _webhooks(registration: Registration, kind: str) -> None:
     boost = registration.boost
     title = str(SUBJECTS[kind]) % {"title": boost.title}
     paragraphs = [when_text(boost), where_text(boost)]
-    url = absolute_url(reverse("boosts:live", args=[boost.pk]))
+    url = notify.absolute_url(reverse("boosts:live", args=[boost.pk]))
     button = _("Entrer dans la salle")
     for target, post, build in (
         (preference.teams_webhook_url, notify.teams_post, notify.teams_card),

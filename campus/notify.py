@@ -64,6 +64,12 @@ class NotificationError(Exception):
 # --- Email ------------------------------------------------------------------------------------
 
 
+def absolute_url(path: str) -> str:
+    """``path`` on the campus's public address (``CAMPUS_SITE_URL``), for links in emails and
+    Teams/Slack messages."""
+    return settings.CAMPUS_SITE_URL.rstrip("/") + path
+
+
 def email_send(
     *,
     to: str | Iterable[str],

@@ -462,11 +462,6 @@ def preference_save(*, user: User, **fields: Any) -> ExercisePreference:
 # --- Messages ---------------------------------------------------------------------------------
 
 
-def absolute_url(path: str) -> str:
-    base = getattr(settings, "CAMPUS_SITE_URL", "") or "http://127.0.0.1:8000"
-    return base.rstrip("/") + path
-
-
 @dataclass
 class Message:
     title: str
@@ -504,7 +499,7 @@ def exercise_message(exercise: Exercise) -> Message:
         ],
         bullets=exercise_actions(exercise)
         + [_("Puis, en deux minutes : %(question)s") % {"question": exercise.question}],
-        url=absolute_url(reverse("coach:exercise_detail", args=[exercise.pk])),
+        url=notify.absolute_url(reverse("coach:exercise_detail", args=[exercise.pk])),
         button=_("Répondre dans le campus"),
     )
 
@@ -527,7 +522,7 @@ def organism_message(practice: Practice | None) -> Message:
         ),
         paragraphs=paragraphs,
         bullets=practice_actions(practice) if practice is not None else [],
-        url=absolute_url(reverse("coach:exercise_list")),
+        url=notify.absolute_url(reverse("coach:exercise_list")),
         button=_("Voir mes exercices"),
     )
 
@@ -554,7 +549,7 @@ def _email_exercise(exercise: Exercise, message: Message) -> None:
             "exercise": exercise,
             "actions": exercise_actions(exercise),
             "url": message.url,
-            "preferences_url": absolute_url(reverse("coach:exercise_preferences")),
+            "preferences_url": notify.absolute_url(reverse("coach:exercise_preferences")),
             "campus_name": settings.CAMPUS_NAME,
         },
     )
@@ -748,7 +743,7 @@ def webhook_test_send(*, channel: str, url: str) -> None:
             _("Ce canal est bien relié au campus : vous y recevrez votre exercice de la semaine.")
         ],
         bullets=[],
-        url=absolute_url(reverse("coach:exercise_list")),
+        url=notify.absolute_url(reverse("coach:exercise_list")),
         button=_("Voir mes exercices"),
     )
     _send(channel, url, message, lambda: None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils.text import Truncator
@@ -39,7 +38,7 @@ def thread_announce(*, thread_id: int) -> bool:
     ]
     if first is not None and thread.group.is_open and first.is_visible:
         paragraphs.append(Truncator(" ".join(first.body.split())).chars(300))
-    url = settings.CAMPUS_SITE_URL + reverse("communities:thread", args=[thread.pk])
+    url = notify.absolute_url(reverse("communities:thread", args=[thread.pk]))
     kwargs = {
         "title": thread.title,
         "paragraphs": paragraphs,

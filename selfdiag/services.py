@@ -17,7 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campus import ai
+from campus import ai, notify
 from campus.analytics.models import Feature
 from campus.analytics.services import activity_record
 from campus.models import User
@@ -552,8 +552,7 @@ def action_delete(*, action: Action) -> None:
 
 
 def _plan_url() -> str:
-    base = settings.CAMPUS_SITE_URL.rstrip("/")
-    return f"{base}{reverse('selfdiag:plan')}"
+    return notify.absolute_url(reverse("selfdiag:plan"))
 
 
 def _reminder_email(user: User, items: list[tuple[Action, str]]) -> tuple[str, str]:
