@@ -22,6 +22,7 @@ from coach import prompts, relevance, safety
 from coach.followups import followups_for
 from coach.models import AnswerKind
 from mallette.models import Practice, PracticeStatus, Theme
+from mallette.search import theme_slugs
 from mallette.selectors import practices_visible_to
 
 MAX_QUESTION = 2000
@@ -85,12 +86,6 @@ class Answer:
                 {"id": p.pk, "title": p.title, "themes": theme_slugs(p)} for p in self.practices
             ],
         }
-
-
-def theme_slugs(practice: Practice) -> list[str]:
-    """Primary theme first, then the others (themes prefetched by ``_scoped``)."""
-    others = [t.slug for t in practice.themes.all() if t.pk != practice.primary_theme_id]
-    return [practice.primary_theme.slug, *others]
 
 
 def normalise_question(text: str) -> str:
