@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import bench_django_setup  # noqa: E402
+from bench.common import bench_django_setup, pct  # noqa: E402
 
 ORG_SLUG = "bench-communities"
 UNUSABLE_PASSWORD = "!"  # noqa: S105  (Django never matches a hash starting with "!")
@@ -49,12 +49,6 @@ WORDS = [
     "confiance",
     "autonomie",
 ]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def main() -> None:

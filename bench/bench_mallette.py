@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import bench_django_setup  # noqa: E402
+from bench.common import bench_django_setup, pct  # noqa: E402
 
 # shared/ sits beside the repository (as in CI and on developer machines).
 QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "coach_dev.jsonl"
@@ -85,13 +85,6 @@ SOURCES = ["community", "community", "community", "feedback", "coach"]
 
 
 # --- Small helpers ------------------------------------------------------------------------------
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile (no interpolation: p95 of 200 values is the 190th)."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def ms_summary(values: Sequence[float]) -> str:

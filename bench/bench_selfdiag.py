@@ -24,18 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import bench_django_setup  # noqa: E402
+from bench.common import bench_django_setup, pct  # noqa: E402
 
 ORG_SLUG = "bench-selfdiag"
 TARGET_MS = 300.0
 UNUSABLE_PASSWORD = "!"  # noqa: S105  (Django never matches a hash starting with "!")
 LEVELS = [("proximity", 0.6), ("middle", 0.25), ("strategic", 0.12), ("director", 0.03)]
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
-    return ordered[rank - 1]
 
 
 def main() -> None:

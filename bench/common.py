@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 
 def bench_django_setup(*, database: str, allow_database_url: bool, refusal: str) -> None:
@@ -19,3 +20,10 @@ def bench_django_setup(*, database: str, allow_database_url: bool, refusal: str)
     import django
 
     django.setup()
+
+
+def pct(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (no interpolation: p95 of 200 values is the 190th)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-p * len(ordered) // 100))))
+    return ordered[rank - 1]
