@@ -1,11 +1,6 @@
 // Live room: htmx polls the questions and the poll every few seconds.
 (function () {
   "use strict";
-  // htmx copies "style" during its settle step, which the strict CSP reports as an inline
-  // style; the live room settles classes only.
-  if (window.htmx) {
-    window.htmx.config.attributesToSettle = ["class", "width", "height"];
-  }
   // When nothing changed (the server answered "not modified", or the same HTML), skip the
   // swap: keyboard focus and a half-chosen poll answer stay in place. CSRF tokens are masked
   // differently in every response, so they are left out of the comparison.
