@@ -48,8 +48,6 @@ def test_manager_asks_rates_finds_history_and_deletes(
     answer.get_by_role("button", name="Utile", exact=False).first.click()
     expect(answer.get_by_text("Vous avez trouvé cette réponse utile.")).to_be_visible()
     assert page_errors == []
-    # Taken after the checks: a full-page capture makes Chromium report a blocked empty
-    # inline style on the next htmx swap, which the product itself never applies.
     screenshot(page, "coach-reponse")
 
     page.goto(live_server.url + reverse("coach:index"))
