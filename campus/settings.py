@@ -148,6 +148,8 @@ if TESTING:
     INSTALLED_APPS.append("tests.searchapp")  # a searchable model for campus.search's tests
 
 MIDDLEWARE = [
+    # Answers the live room's polls from Redis alone when it can (boosts/middleware.py).
+    "boosts.middleware.LiveRoomFastPath",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -7,25 +7,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campus.analytics.charts import bar_chart
-from campus.analytics.exports import dashboard_csv
+from campus.analytics.exports import report_csv
 from campus.analytics.forms import ScopeForm
-from campus.analytics.selectors import (
-    Dashboard,
-    adoption_dashboard,
-    get_analytics_organisation_for_user,
-    scope_choices,
-    scope_from_key,
-)
+from campus.analytics.selectors import Dashboard, get_analytics_organisation_for_user
+from campus.analytics.tables import adoption_from_params, report_for
 
 
 def _dashboard(request: HttpRequest) -> tuple[ScopeForm, Dashboard]:
     organisation = get_analytics_organisation_for_user(request.user)
-    choices = scope_choices(organisation)
-    form = ScopeForm(request.GET or None, choices=choices)
     # An unknown scope (stale link, tampering) falls back to the whole organisation.
-    key = form.cleaned_data["perimetre"] if form.is_valid() else ""
-    dashboard = adoption_dashboard(organisation=organisation, scope=scope_from_key(key, choices))
-    return form, dashboard
+    return adoption_from_params(organisation, request.GET.dict())
 
 
 @login_required
@@ -55,8 +46,9 @@ def _usage_rows(data: Dashboard) -> list[tuple[str, list[object], object]]:
 @login_required
 @require_GET
 def dashboard_export_csv(request: HttpRequest) -> HttpResponse:
-    _form, data = _dashboard(request)
-    response = HttpResponse(dashboard_csv(data), content_type="text/csv; charset=utf-8")
+    organisation = get_analytics_organisation_for_user(request.user)
+    report = report_for("adoption", organisation, request.GET.dict())
+    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
     filename = f"adoption-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

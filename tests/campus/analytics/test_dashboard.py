@@ -230,14 +230,17 @@ def test_the_csv_keeps_suppressed_cells_suppressed(analyst_client, managers):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = rows_of(response)
-    header = next(r for r in rows if r and r[0] == "Mois")
-    body = rows[rows.index(header) + 1 :]
-    current, previous = body[-2], body[-3]
-    assert current[header.index("Managers actifs")] == "20"
+    headers = [i for i, r in enumerate(rows) if r and r[0] == "Mois"]
+    assert len(headers) == 2  # active managers by month, then uses by month and feature
+    active_header, active_body = rows[headers[0]], rows[headers[0] + 1 : headers[0] + 13]
+    assert active_body[-1][active_header.index("Managers actifs")] == "20"
+    assert active_body[-2][active_header.index("Managers actifs")] == "masqué"
+    header = rows[headers[1]]
+    body = rows[headers[1] + 1 :]
+    current = body[-2]
     assert current[header.index("Boosts")] == "masqué"
     assert current[header.index("Mallette des pratiques")] == "masqué"
     assert current[header.index("Coach")] == "20"
-    assert previous[header.index("Managers actifs")] == "masqué"
     # No number in the file gives back a masked one: the 3 boost uses appear nowhere.
     assert body[-1][header.index("Boosts")] == "masqué"
 
