@@ -364,4 +364,9 @@ class AIUsage(models.Model):
 
 
 # Activity tracking for the HR adoption dashboard lives beside its selectors and views.
-from campus.analytics.models import Activity, Feature  # noqa: E402, F401
+from campus.analytics.models import (  # noqa: E402, F401
+    Activity,
+    ExportLog,
+    Feature,
+    ReportSubscription,
+)

@@ -62,3 +62,72 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature}:{self.action} {self.day:%Y-%m-%d}"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "XLSX"
+    PDF = "pdf", "PDF"
+
+
+#: Export files are deleted this many days after they were made (the log row stays).
+EXPORT_DAYS = 7
+
+
+class ExportLog(models.Model):
+    """Who exported what, when: one row per export of an analytics page, kept after the file
+    expires. ``page`` and ``params`` name the report (``campus.analytics.tables.REPORTS``)."""
+
+    organisation = models.ForeignKey(
+        "campus.Organisation", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("demandé par"),
+    )
+    # Copied so that the log still says who after the account is deleted.
+    user_email = models.EmailField(_("adresse de la personne"), blank=True)
+    page = models.SlugField(_("page"), max_length=40)
+    format = models.CharField(_("format"), max_length=4, choices=ExportFormat)
+    params = models.JSONField(_("filtres"), default=dict, blank=True)
+    job = models.ForeignKey(
+        "campus.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(_("fichier"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("demandé le"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expire le"), null=True, blank=True)
+    expired = models.BooleanField(_("fichier supprimé"), default=False)
+
+    class Meta:
+        verbose_name = _("export d’analyse")
+        verbose_name_plural = _("exports d’analyse")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organisation", "-created_at"], name="exportlog_org_created"),
+            models.Index(fields=["expired", "expires_at"], name="exportlog_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page}.{self.format} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReportSubscription(models.Model):
+    """An HR analyst who receives the monthly PDF report by email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="analytics_subscription"
+    )
+    created_at = models.DateTimeField(_("abonné le"), auto_now_add=True)
+    # The first day of the last month whose report was sent: a re-run sends nothing twice.
+    last_sent_month = models.DateField(_("dernier rapport envoyé"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("abonnement au rapport mensuel")
+        verbose_name_plural = _("abonnements au rapport mensuel")
+
+    def __str__(self) -> str:
+        return str(self.user_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from campus.analytics import views
+from campus.analytics import export_urls, views
 
 app_name = "analytics"
 
@@ -10,3 +10,5 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("adoption.csv", views.dashboard_export_csv, name="dashboard_csv"),
 ]
+
+urlpatterns += export_urls.urlpatterns

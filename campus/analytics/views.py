@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -30,7 +32,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "campus/analytics/dashboard.html",
-        {"form": form, "dashboard": data, "chart": chart, "usage_rows": _usage_rows(data)},
+        {
+            "form": form,
+            "dashboard": data,
+            "chart": chart,
+            "usage_rows": _usage_rows(data),
+            # The filters as shown, for the export links.
+            "query": urlencode({"perimetre": data.scope.key}) if data.scope.key else "",
+        },
     )
 
 
