@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -71,14 +72,18 @@ def _version_key(boost_id: int, part: str) -> str:
     return f"boosts:live:{boost_id}:{part}"
 
 
-def live_versions(boost_id: int, user_id: int) -> tuple[int, int, int]:
-    """(questions, poll, this user's) versions in one cache round trip; missing counters are
-    created from the clock so that a cache flush never repeats an old ETag."""
-    keys = [
+def live_version_keys(boost_id: int, user_id: int) -> list[str]:
+    return [
         _version_key(boost_id, "questions"),
         _version_key(boost_id, "poll"),
         _version_key(boost_id, f"user:{user_id}"),
     ]
+
+
+def live_versions(boost_id: int, user_id: int) -> tuple[int, int, int]:
+    """(questions, poll, this user's) versions in one cache round trip; missing counters are
+    created from the clock so that a cache flush never repeats an old ETag."""
+    keys = live_version_keys(boost_id, user_id)
     found = cache.get_many(keys)
     values = []
     for key in keys:
@@ -89,6 +94,49 @@ def live_versions(boost_id: int, user_id: int) -> tuple[int, int, int]:
             value = cache.get(key, seed)
         values.append(int(value))
     return values[0], values[1], values[2]
+
+
+def live_questions_etag(
+    *, questions: int, mine: int, user_id: int, manage: bool, open_now: bool
+) -> str:
+    """The questions fragment's ETag (the views and the fast path compute the same one)."""
+    return f'"q{questions}-{mine}-{user_id}-{int(manage)}-{int(open_now)}"'
+
+
+def live_poll_etag(*, poll: int, mine: int, user_id: int) -> str:
+    return f'"p{poll}-{mine}-{user_id}"'
+
+
+def live_questions_html_key(boost_id: int, version: int, open_now: bool) -> str:
+    """The shared questions fragment of a version (French: the only catalogue)."""
+    return f"boosts:qhtml:{boost_id}:{version}:{int(open_now)}:{settings.LANGUAGE_CODE}"
+
+
+#: While the shared questions fragment of a new version is not rendered yet, polls may be
+#: answered with the last one rendered if it is at most this old (seconds): a busy room then
+#: renders the fragment about once a second instead of once per vote.
+LIVE_STALE_SECONDS = 1.0
+
+
+def live_questions_latest_key(boost_id: int, open_now: bool) -> str:
+    """The last shared questions fragment rendered: ``(version, rendered_at, html)``."""
+    return f"boosts:qhtml-latest:{boost_id}:{int(open_now)}:{settings.LANGUAGE_CODE}"
+
+
+def live_votes_key(boost_id: int, user_id: int, mine: int) -> str:
+    """The questions a participant votes for, as of their version ``mine`` (bumped by each of
+    their votes, so a stale list is never read under a newer version)."""
+    return f"boosts:myvotes:{boost_id}:{user_id}:{mine}"
+
+
+def live_questions_personalise(html: str, voted: Iterable[int]) -> str:
+    """Mark the person's own votes in the shared questions fragment."""
+    for pk in voted:
+        html = html.replace(
+            f'aria-pressed="false" data-q="{pk}">{_("Moi aussi")}<',
+            f'aria-pressed="true" data-q="{pk}">{_("Retirer mon vote")}<',
+        )
+    return html
 
 
 def live_version_bump(boost_id: int, *parts: str) -> None:
@@ -371,7 +419,8 @@ def question_vote_toggle(*, question: Question, user: User) -> bool:
                 return True
             Question.objects.filter(pk=question.pk).update(votes=F("votes") + 1)
             voted = True
-        live_version_bump(question.boost_id, "questions")
+        # The voter's own version too: their cached list of votes is read under it.
+        live_version_bump(question.boost_id, "questions", f"user:{user.pk}")
     return voted
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
@@ -26,7 +27,10 @@ from boosts.forms import (
     QuestionForm,
     SatisfactionForm,
 )
+from boosts.middleware import room_pass
 from boosts.models import (
+    LIVE_CLOSES_AFTER,
+    LIVE_OPENS_BEFORE,
     Boost,
     CalendarToken,
     Poll,
@@ -392,12 +396,28 @@ def live(request: HttpRequest, pk: int) -> HttpResponse:
             "polls": polls,
             "poll_form": PollForm(),
             "when": notifications.when_text(boost),
+            "live_pass": "" if manage else _live_pass(request, boost),
         }
     )
     return render(request, "boosts/live.html", context)
 
 
-def _questions_html(request: HttpRequest, boost: Boost, version: int) -> str:
+def _live_pass(request: HttpRequest, boost: Boost) -> str:
+    """The signed pass that lets this participant's polls skip the full stack (see
+    ``boosts.middleware``); issued after the access check above."""
+    session_key = request.session.session_key
+    if not session_key or boost.is_cancelled:
+        return ""
+    return room_pass(
+        boost_id=boost.pk,
+        user_id=request.user.pk,
+        session_key=session_key,
+        opens=(boost.starts_at - LIVE_OPENS_BEFORE).timestamp(),
+        closes=(boost.ends_at + LIVE_CLOSES_AFTER).timestamp(),
+    )
+
+
+def _questions_html(request: HttpRequest, boost: Boost, version: int, mine: int) -> str:
     """The questions fragment as htmx polls it, for participants.
 
     Rendered once per questions version and shared by everyone in the room (cached), then
@@ -405,23 +425,27 @@ def _questions_html(request: HttpRequest, boost: Boost, version: int) -> str:
     The shared HTML has no CSRF input: htmx sends the token from ``<body hx-headers>``; the
     full page, used without JavaScript, renders the forms with their token."""
     open_now = boost.live_is_open()
-    key = f"boosts:qhtml:{boost.pk}:{version}:{int(open_now)}:{get_language()}"
-    html = cache.get(key)
+    key = services.live_questions_html_key(boost.pk, version, open_now)
+    html = cache.get(key) if get_language() == settings.LANGUAGE_CODE else None
     if html is None:
         questions = list(live_questions_of(boost, AnonymousUser()))
         context = _questions_context(request, boost, False, questions=questions)
         context["shared"] = True
         html = render_to_string("boosts/live.html#questions", context)
-        cache.set(key, html, timeout=120)
-    voted = QuestionVote.objects.filter(
-        user_id=request.user.pk, question__boost_id=boost.pk
-    ).values_list("question_id", flat=True)
-    for pk in voted:
-        html = html.replace(
-            f'aria-pressed="false" data-q="{pk}">{_("Moi aussi")}<',
-            f'aria-pressed="true" data-q="{pk}">{_("Retirer mon vote")}<',
-        )
-    return html
+        if get_language() == settings.LANGUAGE_CODE:
+            latest = (version, timezone.now().timestamp(), html)
+            cache.set_many(
+                {key: html, services.live_questions_latest_key(boost.pk, open_now): latest},
+                timeout=120,
+            )
+    # Read after the version (see services.live_votes_key): never older than ``mine``.
+    voted = list(
+        QuestionVote.objects.filter(
+            user_id=request.user.pk, question__boost_id=boost.pk
+        ).values_list("question_id", flat=True)
+    )
+    cache.set(services.live_votes_key(boost.pk, request.user.pk, mine), voted, timeout=3600)
+    return services.live_questions_personalise(html, voted)
 
 
 @login_required
@@ -432,13 +456,19 @@ def live_questions(request: HttpRequest, pk: int) -> HttpResponse:
     boost = get_boost_for_user(request.user, pk)
     manage = may_manage(request.user, boost)
     questions, _poll, mine = services.live_versions(boost.pk, request.user.pk)
-    etag = f'"q{questions}-{mine}-{request.user.pk}-{int(manage)}-{int(boost.live_is_open())}"'
+    etag = services.live_questions_etag(
+        questions=questions,
+        mine=mine,
+        user_id=request.user.pk,
+        manage=manage,
+        open_now=boost.live_is_open(),
+    )
     if _not_modified(request, etag):
         return HttpResponseNotModified()
     if manage or not request.htmx:
         context = _questions_context(request, boost, manage)
         return _fragment(request, "boosts/live.html#questions", context, etag)
-    response = HttpResponse(_questions_html(request, boost, questions))
+    response = HttpResponse(_questions_html(request, boost, questions, mine))
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response
@@ -452,7 +482,7 @@ def live_poll(request: HttpRequest, pk: int) -> HttpResponse:
     manage = may_manage(request.user, boost)
     _questions, poll, mine = services.live_versions(boost.pk, request.user.pk)
     # The host watches the counts move with every answer: no 304 for them.
-    etag = "" if manage else f'"p{poll}-{mine}-{request.user.pk}"'
+    etag = "" if manage else services.live_poll_etag(poll=poll, mine=mine, user_id=request.user.pk)
     if _not_modified(request, etag):
         return HttpResponseNotModified()
     return _fragment(request, "boosts/live.html#poll", _poll_context(request, boost, manage), etag)

@@ -1,0 +1,179 @@
+"""The live room's fast path (boosts/middleware.py): participants' polls answered from Redis
+alone, with exactly the answers the full stack gives."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client, TestCase
+from django.urls import reverse
+
+from boosts import services
+from boosts.middleware import PASS_MAX_AGE
+from tests.factories import ManagerFactory
+
+pytestmark = pytest.mark.django_db
+
+PASS = re.compile(r"hx-headers='\{\"X-Live-Pass\": \"([^\"]+)\"\}'")
+
+
+def enter(client: Client, boost) -> str:
+    """Open the room page like a browser and return the pass it carries."""
+    page = client.get(reverse("boosts:live", args=[boost.pk])).content.decode()
+    match = PASS.search(page)
+    assert match, "the room page gives participants a pass"
+    return match.group(1)
+
+
+def committed(fn, *args, **kwargs):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return fn(*args, **kwargs)
+
+
+@pytest.fixture
+def participant(live_boost, manager):
+    c = Client()
+    c.force_login(manager)
+    return c, enter(c, live_boost)
+
+
+def poll(client, url, room_pass, etag=""):
+    headers = {"HTTP_HX_REQUEST": "true", "HTTP_X_LIVE_PASS": room_pass}
+    if etag:
+        headers["HTTP_IF_NONE_MATCH"] = etag
+    return client.get(url, **headers)
+
+
+def test_unchanged_polls_answer_304_without_any_query(
+    live_boost, participant, django_assert_num_queries
+):
+    client, room_pass = participant
+    committed(
+        services.poll_launch,
+        poll=services.poll_create(boost=live_boost, kind="single", prompt="?", options=["A", "B"]),
+    )
+    for name in ("boosts:live_questions", "boosts:live_poll"):
+        url = reverse(name, args=[live_boost.pk])
+        first = poll(client, url, room_pass)
+        assert first.status_code == 200
+        with django_assert_num_queries(0):
+            again = poll(client, url, room_pass, first["ETag"])
+        assert again.status_code == 304
+        assert again["ETag"] == first["ETag"]
+
+
+def test_new_questions_come_from_the_shared_cache_with_my_own_votes(
+    live_boost, manager, organism, participant, django_assert_num_queries
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_questions", args=[live_boost.pk])
+    other = ManagerFactory(organism=organism)
+    mine = committed(services.question_ask, boost=live_boost, user=other, body="Première")
+    committed(services.question_vote_toggle, question=mine, user=manager)
+    etag = poll(client, url, room_pass)["ETag"]  # full path: caches my votes
+    committed(services.question_ask, boost=live_boost, user=other, body="Seconde")
+    # Someone else's poll renders the new version once for everyone.
+    other_client = Client()
+    other_client.force_login(other)
+    assert poll(other_client, url, enter(other_client, live_boost)).status_code == 200
+    with django_assert_num_queries(0):
+        fresh = poll(client, url, room_pass, etag)
+    html = fresh.content.decode()
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
+    assert "Seconde" in html and "Première" in html
+    assert f'aria-pressed="true" data-q="{mine.pk}">Retirer mon vote<' in html
+    # Identical to what the full stack answers for the same version.
+    full = client.get(url, HTTP_HX_REQUEST="true")
+    assert full["ETag"] == fresh["ETag"] and full.content == fresh.content
+
+
+def test_my_vote_is_never_shown_stale(live_boost, manager, organism, participant):
+    client, room_pass = participant
+    url = reverse("boosts:live_questions", args=[live_boost.pk])
+    question = committed(
+        services.question_ask, boost=live_boost, user=ManagerFactory(organism=organism), body="?"
+    )
+    etag = poll(client, url, room_pass)["ETag"]
+    committed(services.question_vote_toggle, question=question, user=manager)
+    voted = poll(client, url, room_pass, etag)
+    assert f'aria-pressed="true" data-q="{question.pk}">' in voted.content.decode()
+    committed(services.question_vote_toggle, question=question, user=manager)
+    again = poll(client, url, room_pass, voted["ETag"])
+    assert f'aria-pressed="false" data-q="{question.pk}">' in again.content.decode()
+
+
+@pytest.mark.parametrize("spoil", ["tampered", "other_boost", "other_person", "expired"])
+def test_a_bad_pass_takes_the_full_path_and_gets_the_right_answer(
+    spoil, live_boost, make_boost, manager, organism, participant, monkeypatch
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_questions", args=[live_boost.pk])
+    etag = poll(client, url, room_pass)["ETag"]
+    if spoil == "tampered":
+        room_pass = room_pass[:-2] + ("AA" if not room_pass.endswith("AA") else "BB")
+    elif spoil == "other_boost":
+        other_boost = make_boost(starts_at=live_boost.starts_at)
+        room_pass = enter(client, other_boost)
+    elif spoil == "other_person":
+        someone = Client()
+        someone.force_login(ManagerFactory(organism=organism))
+        room_pass = enter(someone, live_boost)
+    else:
+        import time
+
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + PASS_MAX_AGE + 60)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = poll(client, url, room_pass, etag)
+    assert response.status_code == 304  # the same answer...
+    assert len(ctx.captured_queries) > 0  # ...from the full stack
+
+
+def test_a_logged_out_session_is_not_answered_by_the_fast_path(live_boost, participant):
+    client, room_pass = participant
+    url = reverse("boosts:live_questions", args=[live_boost.pk])
+    etag = poll(client, url, room_pass)["ETag"]
+    cookie = client.cookies["sessionid"].value
+    client.logout()
+    client.cookies["sessionid"] = cookie  # an old cookie replayed with the pass
+    response = poll(client, url, room_pass, etag)
+    assert response.status_code == 302 and "/comptes/" in response["Location"]
+
+
+def test_hosts_get_no_pass(live_boost, host):
+    c = Client()
+    c.force_login(host)
+    page = c.get(reverse("boosts:live", args=[live_boost.pk])).content.decode()
+    assert "X-Live-Pass" not in page
+
+
+def test_a_busy_room_is_served_the_last_render_for_at_most_a_second(
+    live_boost, organism, participant, monkeypatch
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_questions", args=[live_boost.pk])
+    author = ManagerFactory(organism=organism)
+    committed(services.question_ask, boost=live_boost, user=author, body="Première")
+    first = poll(client, url, room_pass)  # renders and remembers the latest fragment
+    committed(services.question_ask, boost=live_boost, user=author, body="Seconde")
+    # Not rendered yet: the fragment of a moment ago, under its own ETag (so the next poll
+    # asks again), without the full stack.
+    served = poll(client, url, room_pass)
+    assert served["X-Live-Fast"] == "1"
+    assert served["ETag"] == first["ETag"] and "Seconde" not in served.content.decode()
+    assert poll(client, url, room_pass, first["ETag"]).status_code == 304
+    # A second later the full stack renders the new version.
+    from django.utils import timezone
+
+    real_now = timezone.now
+    monkeypatch.setattr(
+        timezone, "now", lambda: real_now() + timedelta(seconds=services.LIVE_STALE_SECONDS + 0.5)
+    )
+    fresh = poll(client, url, room_pass, first["ETag"])
+    assert fresh.status_code == 200 and "X-Live-Fast" not in fresh
+    assert "Seconde" in fresh.content.decode()
