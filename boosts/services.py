@@ -365,11 +365,14 @@ def checkin(*, boost: Boost, user: User, now: datetime | None = None) -> Registr
             defaults={"status": RegistrationStatus.CONFIRMED, "queued_at": now},
         )
         if registration.checked_in_at is None or not registration.is_confirmed:
+            first_time = registration.checked_in_at is None
             Registration.objects.filter(pk=registration.pk).update(
                 checked_in_at=registration.checked_in_at or now,
                 status=RegistrationStatus.CONFIRMED,
             )
             registration.refresh_from_db()
+            if first_time:
+                activity_record(user=user, feature=Feature.BOOSTS, action="attend")
     return registration
 
 

@@ -275,3 +275,12 @@ def test_polled_questions_are_shared_html_personalised_with_my_votes(
     host_client = Client()
     host_client.force_login(host)
     assert "Masquée ici" in host_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_attendance_is_recorded_once_for_the_hr_analytics(live_boost, manager, manager_client):
+    from campus.analytics.models import Activity
+
+    for _ in range(2):
+        manager_client.get(reverse("boosts:live", args=[live_boost.pk]))
+    rows = Activity.objects.filter(user=manager, feature="boosts", action="attend")
+    assert rows.count() == 1
