@@ -3,9 +3,33 @@ editing and cancelling go through the host pages (they notify registrants)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from boosts.models import Boost, Registration
+from boosts.models import Boost, BoostCommunity, Registration
+
+
+class BoostCommunityFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            group = form.cleaned_data.get("group") if form.cleaned_data else None
+            if group is not None and group.organisation_id != self.instance.organisation_id:
+                form.add_error(
+                    "group", _("Choisissez une communauté de l’organisation de ce boost.")
+                )
+
+
+class BoostCommunityInline(admin.TabularInline):
+    """The communities of the audience (a custom through model: no filter_horizontal)."""
+
+    model = BoostCommunity
+    formset = BoostCommunityFormSet
+    extra = 0
+    autocomplete_fields = ["group"]
+    verbose_name = _("communauté du public")
+    verbose_name_plural = _("public : communautés (membres actifs ; aucune = sans condition)")
 
 
 class RegistrationInline(admin.TabularInline):
@@ -24,7 +48,7 @@ class BoostAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     raw_id_fields = ["host", "created_by", "followup_practice"]
     readonly_fields = ["uid", "series", "sequence", "followup_sent_at"]
-    inlines = [RegistrationInline]
+    inlines = [BoostCommunityInline, RegistrationInline]
 
 
 @admin.register(Registration)

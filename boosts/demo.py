@@ -11,16 +11,18 @@ from django.utils import timezone
 
 from boosts.models import Boost, BoostFormat, Question, Registration, Satisfaction
 from campus.models import Level, Organisation, Role, User
+from communities.models import Group, Membership, MembershipStatus
 from mallette.models import Practice, Theme
 
 HR_ADMIN_EMAIL = "rh.admin@demo.campus.test"
 MANAGER_EMAIL = "camille.martin@demo.campus.test"
 
 CATALOGUE = [
-    # (title, theme slug position, days from today, hour, format, capacity, levels)
-    ("Donner un feedback qui fait grandir", 0, 7, 11, BoostFormat.ONLINE, 300, []),
-    ("Animer une réunion d’équipe courte et utile", 1, 14, 14, BoostFormat.HYBRID, 120, []),
-    ("Accompagner le changement sans l’imposer", 2, 21, 10, BoostFormat.ONLINE, 200, []),
+    # (title, theme slug position, days from today, hour, format, capacity, levels,
+    #  community slugs: communities/demo.py, ignored when the group does not exist)
+    ("Donner un feedback qui fait grandir", 0, 7, 11, BoostFormat.ONLINE, 300, [], []),
+    ("Animer une réunion d’équipe courte et utile", 1, 14, 14, BoostFormat.HYBRID, 120, [], []),
+    ("Accompagner le changement sans l’imposer", 2, 21, 10, BoostFormat.ONLINE, 200, [], []),
     (
         "Piloter par la confiance : le rôle du directeur",
         3,
@@ -29,8 +31,9 @@ CATALOGUE = [
         BoostFormat.ONSITE,
         40,
         [Level.DIRECTOR, Level.STRATEGIC],
+        ["cercle-des-directeurs"],
     ),
-    ("Prévenir l’épuisement dans l’équipe", 4, -10, 11, BoostFormat.ONLINE, 250, []),
+    ("Prévenir l’épuisement dans l’équipe", 4, -10, 11, BoostFormat.ONLINE, 250, [], []),
 ]
 
 
@@ -61,7 +64,7 @@ def demo_boosts_seed(organisation: Organisation, *, seed: int = 2026) -> int:
         )[:400]
     )
     created = 0
-    for title, theme_i, days, hour, fmt, capacity, levels in CATALOGUE:
+    for title, theme_i, days, hour, fmt, capacity, levels, community_slugs in CATALOGUE:
         theme = themes[theme_i % len(themes)] if themes else None
         practice = (
             Practice.objects.filter(themes=theme, status="published").order_by("pk").first()
@@ -90,7 +93,16 @@ def demo_boosts_seed(organisation: Organisation, *, seed: int = 2026) -> int:
         )
         if theme:
             boost.themes.set([theme])
+        groups = list(Group.objects.filter(organisation=organisation, slug__in=community_slugs))
+        boost.audience_communities.set(groups)
         eligible = [m for m in managers if not levels or m.level in levels]
+        if groups:
+            members = set(
+                Membership.objects.filter(
+                    group__in=groups, status=MembershipStatus.ACTIVE
+                ).values_list("user_id", flat=True)
+            )
+            eligible = [m for m in eligible if m.pk in members]
         chosen = rng.sample(eligible, min(len(eligible), capacity // 3))
         past = days < 0
         regs = []

@@ -9,7 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from boosts.models import Boost, BoostFormat, PollKind
 from campus.models import Branch, Level, Organism, User
+from communities.models import Group
 from mallette.models import Theme
+
+
+class CommunityChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Group) -> str:
+        if obj.is_open:
+            return obj.name
+        return _("%(name)s (sur invitation)") % {"name": obj.name}
 
 
 class BoostForm(forms.ModelForm):
@@ -32,6 +40,23 @@ class BoostForm(forms.ModelForm):
         queryset=Organism.objects.none(),
         required=False,
         help_text=_("Aucun organisme choisi : tous les organismes."),
+    )
+    audience_communities = CommunityChoiceField(
+        label=_("Communautés"),
+        queryset=Group.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Réservé aux membres des groupes cochés (les invitations en attente ne comptent "
+            "pas). Aucune case cochée : pas de condition de communauté."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "Ce groupe n’est pas proposé : choisissez une communauté de votre organisation "
+                "que vous pouvez voir."
+            ),
+            "invalid_pk_value": _("« %(pk)s » ne désigne pas une communauté."),
+        },
     )
     audience_levels = forms.MultipleChoiceField(
         label=_("Niveaux managériaux"),
@@ -100,6 +125,7 @@ class BoostForm(forms.ModelForm):
             del self.fields["host"]  # a host creates and edits their own boosts
         self.fields["audience_branches"].queryset = Branch.objects.filter(organisation_id=org)
         self.fields["audience_organisms"].queryset = Organism.objects.filter(organisation_id=org)
+        self._communities_init(org)
         from mallette.selectors import practices_visible_to
 
         self.fields["followup_practice"].queryset = practices_visible_to(user).order_by("title")
@@ -115,6 +141,27 @@ class BoostForm(forms.ModelForm):
             self.initial.setdefault("audience_levels", instance.audience_levels)
             self.initial.setdefault("audience_branches", instance.audience_branch_ids)
             self.initial.setdefault("audience_organisms", instance.audience_organism_ids)
+
+    def _communities_init(self, org: int) -> None:
+        """Offer the groups the user may see (communities/selectors.py: open ones, closed
+        ones they belong to). Groups already in the audience that they may not see (a closed
+        group chosen by another host) are neither shown nor dropped: dropping them would
+        silently widen the audience. ``kept_communities`` holds them for ``service_data``."""
+        from communities.selectors import groups_visible_to
+
+        visible = groups_visible_to(self.user)
+        self.fields["audience_communities"].queryset = visible.order_by("name")
+        chosen = self.initial.get("audience_communities")
+        if chosen is None and self.instance.pk:
+            chosen = list(self.instance.audience_communities.all())
+        self.kept_communities: list[Group] = []
+        if chosen:
+            ids = {g.pk if isinstance(g, Group) else int(g) for g in chosen}
+            seen = set(visible.filter(pk__in=ids).values_list("pk", flat=True))
+            self.initial["audience_communities"] = sorted(seen)
+            self.kept_communities = list(
+                Group.objects.filter(organisation_id=org, pk__in=ids - seen).order_by("pk")
+            )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -140,6 +187,12 @@ class BoostForm(forms.ModelForm):
         data["audience_levels"] = list(data.get("audience_levels") or [])
         data["audience_branches"] = list(data.get("audience_branches") or [])
         data["audience_organisms"] = list(data.get("audience_organisms") or [])
+        # Ids under their own key, written with ``boost.audience_communities.set()`` by the
+        # services (like ``themes``): a many-to-many cannot be assigned as an attribute.
+        chosen = data.pop("audience_communities", None) or []
+        data["audience_community_ids"] = sorted(
+            {g.pk for g in chosen} | {g.pk for g in self.kept_communities}
+        )
         data["followup_question"] = data.get("followup_question") or ""
         if "host" not in self.fields:
             data["host"] = self.instance.host if self.instance.host_id else self.user

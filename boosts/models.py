@@ -78,6 +78,15 @@ class Boost(models.Model):
     # Ids rather than many-to-many rows: the audience filter is one indexed array test in SQL.
     audience_branch_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     audience_organism_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    # Rows rather than ids here: communities are joined against memberships anyway, and a
+    # group named in an audience cannot be deleted (see ``BoostCommunity``).
+    audience_communities = models.ManyToManyField(
+        "communities.Group",
+        through="BoostCommunity",
+        related_name="boosts",
+        blank=True,
+        verbose_name=_("communautés"),
+    )
     resources = models.TextField(
         _("ressources"), blank=True, max_length=4000, help_text=_("Un lien ou un texte par ligne.")
     )
@@ -145,6 +154,30 @@ class Boost(models.Model):
 
     def resource_lines(self) -> list[str]:
         return [line.strip() for line in self.resources.splitlines() if line.strip()]
+
+
+class BoostCommunity(models.Model):
+    """One community in a boost's audience.
+
+    ``RESTRICT`` on the group: with a plain many-to-many, deleting the only group of an
+    audience would silently open the boost to the whole organisation. The group must first be
+    taken out of the boost's audience; deleting the organisation (boosts and groups together)
+    still works."""
+
+    boost = models.ForeignKey(Boost, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey(
+        "communities.Group", on_delete=models.RESTRICT, related_name="boost_audiences"
+    )
+
+    class Meta:
+        verbose_name = _("communauté du public")
+        verbose_name_plural = _("communautés du public")
+        constraints = [
+            models.UniqueConstraint(fields=["boost", "group"], name="boost_community_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.boost_id} · {self.group_id}"
 
 
 class RegistrationStatus(models.TextChoices):

@@ -10,19 +10,24 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from boosts.models import (
     LIVE_OPENS_BEFORE,
     Boost,
+    BoostCommunity,
     Poll,
     PollAnswer,
     PollState,
     Question,
     QuestionVote,
     Registration,
+    RegistrationStatus,
     Satisfaction,
 )
-from campus.models import Organism, Role, User
+from campus.models import Branch, Level, Organism, Role, User
+from communities.models import Group, GroupVisibility, Membership, MembershipStatus
 
 logger = logging.getLogger(__name__)
 
@@ -50,21 +55,56 @@ def _branch_of(organism_id: int) -> int:
 
 
 def audience_filter(user: User) -> Q:
-    """Boosts whose audience includes the user (empty audience lists mean everyone)."""
+    """Boosts whose audience includes the user.
+
+    Each dimension (levels, branches, organisms, communities) is either empty, meaning
+    everyone, or a list the user must match at least one entry of; the dimensions combine
+    with AND. A boost for the directors and the community "Pilotes RH" is for the directors
+    who are members of that community. A community counts only its active members: a pending
+    invitation does not, and leaving the group (or being removed) ends the match at once."""
     q = Q(organisation_id=user.organisation_id)
     q &= Q(audience_levels=[]) | Q(audience_levels__contains=[user.level or "-"])
     organism_id = user.organism_id or 0
     branch_id = _branch_of(organism_id) if organism_id else 0
     q &= Q(audience_organism_ids=[]) | Q(audience_organism_ids__contains=[organism_id])
     q &= Q(audience_branch_ids=[]) | Q(audience_branch_ids__contains=[branch_id])
+    # Correlated EXISTS, not a join: same single query (the live room's polls run it every
+    # few seconds) and no duplicated boost rows when several of the user's groups match.
+    in_audience = BoostCommunity.objects.filter(boost_id=OuterRef("pk"))
+    q &= ~Exists(in_audience) | Exists(
+        in_audience.filter(
+            group_id__in=Membership.objects.filter(
+                user_id=user.pk, status=MembershipStatus.ACTIVE
+            ).values("group_id")
+        )
+    )
     return q
 
 
+def _registered(user: User) -> Exists:
+    return Exists(
+        Registration.objects.filter(
+            boost_id=OuterRef("pk"),
+            user_id=user.pk,
+            status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED],
+        )
+    )
+
+
 def boosts_visible_to(user: User) -> QuerySet[Boost]:
-    """Boosts in the user's audience, plus those they host (HR admins see their organisation's)."""
+    """Boosts in the user's audience, plus those they host (HR admins see their organisation's).
+
+    A person stays in a boost they registered for (confirmed or waiting) even when they no
+    longer match its audience, e.g. after leaving its community or changing organism: they
+    keep their seat, the .ics, the live room, the replay and the survey, and may still cancel.
+    Once cancelled, the boost is gone for them and they cannot register again."""
     if user.is_hr_admin:
         return Boost.objects.filter(organisation_id=user.organisation_id)
-    return Boost.objects.filter(audience_filter(user) | Q(host_id=user.pk))
+    return Boost.objects.filter(
+        audience_filter(user)
+        | Q(host_id=user.pk)
+        | (Q(organisation_id=user.organisation_id) & _registered(user))
+    )
 
 
 def get_boost_for_user(user: User, pk: object) -> Boost:
@@ -72,6 +112,61 @@ def get_boost_for_user(user: User, pk: object) -> Boost:
         return boosts_visible_to(user).select_related("host").get(pk=pk)
     except (Boost.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+@dataclass
+class AudiencePart:
+    label: str
+    values: list[str]
+
+
+def audience_description(boost: Boost, viewer: User) -> list[AudiencePart]:
+    """The audience in words, one part per restricted dimension (empty: everyone).
+
+    Closed communities the viewer may not see are counted, not named: their names exist only
+    for their members (communities/selectors.py). At most four queries, whatever the boost."""
+    parts: list[AudiencePart] = []
+    if boost.audience_levels:
+        parts.append(
+            AudiencePart(
+                str(_("Niveaux")),
+                [str(Level(value).label) for value in boost.audience_levels if value in Level],
+            )
+        )
+    if boost.audience_branch_ids:
+        names = Branch.objects.filter(pk__in=boost.audience_branch_ids).values_list(
+            "name", flat=True
+        )
+        parts.append(AudiencePart(str(_("Branches")), list(names)))
+    if boost.audience_organism_ids:
+        names = Organism.objects.filter(pk__in=boost.audience_organism_ids).values_list(
+            "name", flat=True
+        )
+        parts.append(AudiencePart(str(_("Organismes")), list(names)))
+    rows = list(
+        Group.objects.filter(boost_audiences__boost=boost)
+        .annotate(
+            known=Exists(Membership.objects.filter(group_id=OuterRef("pk"), user_id=viewer.pk))
+        )
+        .order_by("name")
+        .values_list("name", "visibility", "known")
+    )
+    if rows:
+        named = [
+            name for name, visibility, known in rows if visibility == GroupVisibility.OPEN or known
+        ]
+        hidden = len(rows) - len(named)
+        if hidden:
+            named.append(
+                ngettext(
+                    "%(count)s groupe sur invitation",
+                    "%(count)s groupes sur invitation",
+                    hidden,
+                )
+                % {"count": hidden}
+            )
+        parts.append(AudiencePart(str(_("Membres des communautés")), named))
+    return parts
 
 
 def boosts_managed_by(user: User) -> QuerySet[Boost]:

@@ -185,7 +185,14 @@ def _month_day(naive: datetime, year: int, month: int) -> datetime:
 
 def _set_fields(boost: Boost, data: dict[str, Any]) -> None:
     for name, value in data.items():
-        if name not in ("themes", "repeat", "count", "audience_branches", "audience_organisms"):
+        if name not in (
+            "themes",
+            "repeat",
+            "count",
+            "audience_branches",
+            "audience_organisms",
+            "audience_community_ids",
+        ):
             setattr(boost, name, value)
     if "audience_branches" in data:
         boost.audience_branch_ids = sorted(b.pk for b in data["audience_branches"])
@@ -208,6 +215,7 @@ def boost_create(*, by: User, data: dict[str, Any]) -> list[Boost]:
             boost.checkin_code = checkin_code_new()
             boost.save()
             boost.themes.set(data.get("themes") or [])
+            boost.audience_communities.set(data.get("audience_community_ids") or [])
             created.append(boost)
     return created
 
@@ -225,6 +233,8 @@ def boost_update(*, boost: Boost, data: dict[str, Any], by: User) -> Boost:
         locked.save()
         if "themes" in data:
             locked.themes.set(data["themes"] or [])
+        if "audience_community_ids" in data:
+            locked.audience_communities.set(data["audience_community_ids"])
         promoted = _promote(locked)
         live_version_bump(locked.pk, "questions", "poll")
         if changed:

@@ -697,6 +697,9 @@ def boost_create(request: HttpRequest, source: Boost | None = None) -> HttpRespo
             starts_at=source.starts_at + timedelta(weeks=4),
         )
         initial["themes"] = list(source.themes.all())
+        initial["audience_communities"] = list(
+            source.audience_communities.values_list("pk", flat=True)
+        )
     form = BoostForm(request.POST or None, instance=instance, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
         created = services.boost_create(by=request.user, data=form.service_data())
