@@ -251,12 +251,14 @@ async def request(client, method, url, kind, stats, *, headers, data=None, etags
     try:
         response = await client.request(method, url, headers=headers, data=data)
         status = response.status_code
+        fast = response.headers.get("x-live-fast") == "1"
         if etags is not None and status == 200 and "etag" in response.headers:
             etags[kind] = response.headers["etag"]
     except Exception as exc:  # noqa: BLE001 (counted as an error)
         status = f"error:{exc.__class__.__name__}"
+        fast = False
     elapsed = (time.perf_counter() - start) * 1000
-    stats["samples"].append((time.monotonic(), kind, status, elapsed))
+    stats["samples"].append((time.monotonic(), kind, status, elapsed, fast))
 
 
 def pct(values: list[float], p: float) -> float:
@@ -360,10 +362,12 @@ def main() -> None:
     span = (max(s[0] for s in steady) - window_start) if steady else 0.0
     latency: dict[str, list[float]] = defaultdict(list)
     codes_of: dict[str, Counter] = defaultdict(Counter)
-    for _t, kind, status, elapsed in steady:
+    fast_of: Counter = Counter()
+    for _t, kind, status, elapsed, fast in steady:
         latency[kind].append(elapsed)
         codes_of[kind][status] += 1
-    errors = sum(1 for _t, _k, status, _e in samples if status not in (200, 302, 304))
+        fast_of[kind] += fast
+    errors = sum(1 for s in samples if s[2] not in (200, 302, 304))
     print(
         f"gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1; "
         f"{args.participants} participants joining over {args.ramp:g} s, polling every "
@@ -379,6 +383,8 @@ def main() -> None:
     )
     for kind, values in sorted(latency.items()):
         codes = dict(codes_of[kind])
+        if fast_of[kind]:
+            codes["of which fast path"] = fast_of[kind]
         print(
             f"  {kind:9s} n={len(values):6d} p50={pct(values, 50):6.1f} ms "
             f"p95={pct(values, 95):6.1f} ms p99={pct(values, 99):6.1f} ms "

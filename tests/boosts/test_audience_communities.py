@@ -29,6 +29,7 @@ from tests.factories import ManagerFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
+
 def make_group(organisation, name: str, *, visibility=GroupVisibility.OPEN) -> Group:
     slug = name.lower().replace(" ", "-")
     return Group.objects.create(
