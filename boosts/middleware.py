@@ -14,9 +14,10 @@ database access:
   same round trip as the room's versions, and must belong to the person named by the pass.
   A logged-out session is gone from the cache, so its next poll takes the normal path;
 - *what it answers*: 304 when the versions match the ETag the browser sent (the same ETag the
-  views compute), and for the questions fragment a 200 with the shared HTML cached by the
-  view for this version, personalised with the person's own votes (cached per person and
-  vote version). While a new version is not rendered yet, the last fragment rendered is
+  views compute); for the questions fragment a 200 with the shared HTML cached by the view
+  for this version, personalised with the person's own votes (cached per person and vote
+  version); for the poll fragment the person's own part (form and answer, cached per person
+  and versions) with the shared results (cached per answers version). While a new version is not rendered yet, the last fragment rendered is
   served with its own version's ETag if it is at most ``LIVE_STALE_SECONDS`` old, so a busy
   room (a vote every few milliseconds) renders about once a second, not once per vote.
   Anything else (no pass, a stale pass, a cache miss, a host) goes through the normal
@@ -98,14 +99,13 @@ def fast_answer(request: HttpRequest) -> HttpResponse | None:
         return None
     if any(found.get(key) is None for key in version_keys):
         return None  # the view seeds missing counters
-    questions, poll, mine = (int(found[key]) for key in version_keys)
+    questions, poll, mine, results = (int(found[key]) for key in version_keys)
     now = timezone.now().timestamp()
     opens, closes = data["w"]
     open_now = opens <= now <= closes
     sent = request.headers.get("If-None-Match", "")
     if match[2] == "poll":
-        etag = services.live_poll_etag(poll=poll, mine=mine, user_id=user_id)
-        return _with_headers(HttpResponseNotModified(), etag) if etag in sent else None
+        return _poll_answer(boost_id, user_id, poll, results, mine, sent, now)
     etag = services.live_questions_etag(
         questions=questions, mine=mine, user_id=user_id, manage=False, open_now=open_now
     )
@@ -134,6 +134,37 @@ def fast_answer(request: HttpRequest) -> HttpResponse | None:
             return _with_headers(HttpResponseNotModified(), etag)
     html = services.live_questions_personalise(html, cached[votes_key])
     return _with_headers(HttpResponse(html), etag)
+
+
+def _poll_answer(
+    boost_id: int, user_id: int, poll: int, results: int, mine: int, sent: str, now: float
+) -> HttpResponse | None:
+    """The poll fragment: 304, or the person's cached shell with the shared results (the
+    latest rendered ones if at most ``LIVE_STALE_SECONDS`` old, under their own ETag)."""
+    from boosts import services
+
+    etag = services.live_poll_etag(poll=poll, results=results, mine=mine, user_id=user_id)
+    if etag in sent:
+        return _with_headers(HttpResponseNotModified(), etag)
+    shell_key = services.live_poll_shell_key(boost_id, user_id, poll, mine)
+    results_key = services.live_poll_results_key(boost_id, poll, results)
+    latest_key = services.live_poll_results_latest_key(boost_id, poll)
+    cached = caches["default"].get_many([shell_key, results_key, latest_key])
+    shell = cached.get(shell_key)
+    if shell is None:
+        return None
+    if services.POLL_RESULTS_SLOT not in shell:
+        return _with_headers(HttpResponse(shell), etag)
+    shared = cached.get(results_key)
+    if shared is None:
+        latest = cached.get(latest_key)
+        if not latest or now - latest[1] > services.LIVE_STALE_SECONDS or latest[0] > results:
+            return None
+        served, _rendered_at, shared = latest
+        etag = services.live_poll_etag(poll=poll, results=served, mine=mine, user_id=user_id)
+        if etag in sent:
+            return _with_headers(HttpResponseNotModified(), etag)
+    return _with_headers(HttpResponse(shell.replace(services.POLL_RESULTS_SLOT, shared)), etag)
 
 
 class LiveRoomFastPath:

@@ -273,11 +273,26 @@ def current_poll(boost: Boost) -> Poll | None:
 
 def poll_result(poll: Poll, user: User) -> PollResult:
     """Counts per option (or the 30 most frequent words) and the user's own answer: 2 queries."""
+    result = poll_mine(poll, user)
+    poll_counts(poll, result)
+    return result
+
+
+def poll_mine(poll: Poll, user: User) -> PollResult:
+    """The user's own answer only (what differs from one participant to another): 1 query."""
     result = PollResult(poll=poll)
-    answers = PollAnswer.objects.filter(poll=poll)
-    mine = list(answers.filter(user_id=user.pk).values_list("option_id", "word"))
+    mine = list(
+        PollAnswer.objects.filter(poll=poll, user_id=user.pk).values_list("option_id", "word")
+    )
     result.mine = {option for option, _word in mine if option}
     result.my_words = [word for option, word in mine if not option]
+    return result
+
+
+def poll_counts(poll: Poll, result: PollResult | None = None) -> PollResult:
+    """The counts everyone sees (filled into ``result`` if given): 1 query."""
+    result = result or PollResult(poll=poll)
+    answers = PollAnswer.objects.filter(poll=poll)
     if poll.kind == "words":
         counted = list(answers.values("word").annotate(n=Count("pk")).order_by("-n", "word")[:30])
         rows = [(row["word"], row["n"]) for row in counted]

@@ -77,12 +77,15 @@ def live_version_keys(boost_id: int, user_id: int) -> list[str]:
         _version_key(boost_id, "questions"),
         _version_key(boost_id, "poll"),
         _version_key(boost_id, f"user:{user_id}"),
+        _version_key(boost_id, "results"),
     ]
 
 
-def live_versions(boost_id: int, user_id: int) -> tuple[int, int, int]:
-    """(questions, poll, this user's) versions in one cache round trip; missing counters are
-    created from the clock so that a cache flush never repeats an old ETag."""
+def live_versions(boost_id: int, user_id: int) -> tuple[int, int, int, int]:
+    """(questions, poll, this user's, poll results) versions in one cache round trip; missing
+    counters are created from the clock so that a cache flush never repeats an old ETag.
+    "poll" moves with the poll's state (launched, closed, results shown), "results" with the
+    answers while the results are on screen."""
     keys = live_version_keys(boost_id, user_id)
     found = cache.get_many(keys)
     values = []
@@ -93,7 +96,7 @@ def live_versions(boost_id: int, user_id: int) -> tuple[int, int, int]:
             cache.add(key, seed, timeout=None)
             value = cache.get(key, seed)
         values.append(int(value))
-    return values[0], values[1], values[2]
+    return values[0], values[1], values[2], values[3]
 
 
 def live_questions_etag(
@@ -103,8 +106,27 @@ def live_questions_etag(
     return f'"q{questions}-{mine}-{user_id}-{int(manage)}-{int(open_now)}"'
 
 
-def live_poll_etag(*, poll: int, mine: int, user_id: int) -> str:
-    return f'"p{poll}-{mine}-{user_id}"'
+def live_poll_etag(*, poll: int, results: int, mine: int, user_id: int) -> str:
+    return f'"p{poll}-{results}-{mine}-{user_id}"'
+
+
+#: Where the shared results go in a participant's own poll fragment.
+POLL_RESULTS_SLOT = "<!--live-poll-results-->"
+
+
+def live_poll_shell_key(boost_id: int, user_id: int, poll: int, mine: int) -> str:
+    """A participant's poll fragment without the results (their form, their answer)."""
+    return f"boosts:pshell:{boost_id}:{user_id}:{poll}:{mine}:{settings.LANGUAGE_CODE}"
+
+
+def live_poll_results_key(boost_id: int, poll: int, results: int) -> str:
+    """The results shown to everyone, per poll state and answers version."""
+    return f"boosts:presults:{boost_id}:{poll}:{results}:{settings.LANGUAGE_CODE}"
+
+
+def live_poll_results_latest_key(boost_id: int, poll: int) -> str:
+    """The last results rendered for a poll state: ``(results version, rendered_at, html)``."""
+    return f"boosts:presults-latest:{boost_id}:{poll}:{settings.LANGUAGE_CODE}"
 
 
 def live_questions_html_key(boost_id: int, version: int, open_now: bool) -> str:
@@ -140,7 +162,8 @@ def live_questions_personalise(html: str, voted: Iterable[int]) -> str:
 
 
 def live_version_bump(boost_id: int, *parts: str) -> None:
-    """After commit, bump the counters of ``parts`` ("questions", "poll", "user:<id>")."""
+    """After commit, bump the counters of ``parts`` ("questions", "poll", "results",
+    "user:<id>")."""
 
     def bump() -> None:
         for part in parts:
@@ -526,7 +549,7 @@ def poll_answer(*, poll: Poll, user: User, option_ids: Sequence[int] = (), text:
         PollAnswer.objects.bulk_create(rows)
         # Everyone's fragment changes only when the results are on screen; the answer's
         # author sees "answer recorded" in any case.
-        parts = ["poll", f"user:{user.pk}"] if poll.results_shown else [f"user:{user.pk}"]
+        parts = ["results", f"user:{user.pk}"] if poll.results_shown else [f"user:{user.pk}"]
         live_version_bump(poll.boost_id, *parts)
 
 

@@ -51,6 +51,8 @@ from boosts.selectors import (
     get_boost_for_host,
     get_boost_for_user,
     may_manage,
+    poll_counts,
+    poll_mine,
     poll_result,
     registration_of,
     satisfaction_summary,
@@ -455,7 +457,7 @@ def live_questions(request: HttpRequest, pk: int) -> HttpResponse:
     """Polled every few seconds: answers 304 when nothing changed (one cache read)."""
     boost = get_boost_for_user(request.user, pk)
     manage = may_manage(request.user, boost)
-    questions, _poll, mine = services.live_versions(boost.pk, request.user.pk)
+    questions, _poll, mine, _results = services.live_versions(boost.pk, request.user.pk)
     etag = services.live_questions_etag(
         questions=questions,
         mine=mine,
@@ -480,12 +482,65 @@ def live_questions(request: HttpRequest, pk: int) -> HttpResponse:
 def live_poll(request: HttpRequest, pk: int) -> HttpResponse:
     boost = get_boost_for_user(request.user, pk)
     manage = may_manage(request.user, boost)
-    _questions, poll, mine = services.live_versions(boost.pk, request.user.pk)
+    _questions, poll, mine, results = services.live_versions(boost.pk, request.user.pk)
     # The host watches the counts move with every answer: no 304 for them.
-    etag = "" if manage else services.live_poll_etag(poll=poll, mine=mine, user_id=request.user.pk)
+    etag = (
+        ""
+        if manage
+        else services.live_poll_etag(poll=poll, results=results, mine=mine, user_id=request.user.pk)
+    )
     if _not_modified(request, etag):
         return HttpResponseNotModified()
-    return _fragment(request, "boosts/live.html#poll", _poll_context(request, boost, manage), etag)
+    if manage or not request.htmx or get_language() != settings.LANGUAGE_CODE:
+        context = _poll_context(request, boost, manage)
+        return _fragment(request, "boosts/live.html#poll", context, etag)
+    html = _poll_html(request, boost, poll, results, mine)
+    response = HttpResponse(html)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _poll_html(request: HttpRequest, boost: Boost, version: int, results: int, mine: int) -> str:
+    """A participant's poll fragment as htmx polls it: their own part (form, answer) cached
+    per person and versions, the results rendered once per answers version for everyone
+    (the fast path in ``boosts.middleware`` serves both from the cache)."""
+    poll = current_poll(boost)
+    context = {
+        "boost": boost,
+        "manage": False,
+        "poll": poll,
+        "result": poll_mine(poll, request.user) if poll else None,
+        "poll_seconds": LIVE_POLL_SECONDS,
+        "shared": True,
+        "results_slot": True,
+    }
+    shell = render_to_string("boosts/live.html#poll", context)
+    cache.set(
+        services.live_poll_shell_key(boost.pk, request.user.pk, version, mine),
+        shell,
+        timeout=3600,
+    )
+    if services.POLL_RESULTS_SLOT not in shell:
+        return shell
+    key = services.live_poll_results_key(boost.pk, version, results)
+    shared = cache.get(key)
+    if shared is None:
+        shared = render_to_string(
+            "boosts/live.html#poll_results", {"poll": poll, "result": poll_counts(poll)}
+        )
+        cache.set_many(
+            {
+                key: shared,
+                services.live_poll_results_latest_key(boost.pk, version): (
+                    results,
+                    timezone.now().timestamp(),
+                    shared,
+                ),
+            },
+            timeout=120,
+        )
+    return shell.replace(services.POLL_RESULTS_SLOT, shared)
 
 
 def _back_to_live(request: HttpRequest, boost: Boost, part: str) -> HttpResponse:

@@ -177,3 +177,32 @@ def test_a_busy_room_is_served_the_last_render_for_at_most_a_second(
     fresh = poll(client, url, room_pass, first["ETag"])
     assert fresh.status_code == 200 and "X-Live-Fast" not in fresh
     assert "Seconde" in fresh.content.decode()
+
+
+def test_live_poll_results_are_shared_and_my_answer_stays_mine(
+    live_boost, manager, organism, participant, django_assert_num_queries
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_poll", args=[live_boost.pk])
+    question = services.poll_create(boost=live_boost, kind="single", prompt="?", options=["A", "B"])
+    committed(services.poll_launch, poll=question)
+    committed(services.poll_results_show, poll=question, shown=True)
+    option_a, option_b = question.options.order_by("position")
+    committed(services.poll_answer, poll=question, user=manager, option_ids=[option_b.pk])
+    first = poll(client, url, room_pass)  # full path: caches my part and the results
+    assert "Réponse enregistrée." in first.content.decode()
+    assert "csrfmiddlewaretoken" not in first.content.decode()  # htmx sends the token
+    others = [ManagerFactory(organism=organism) for _ in range(3)]
+    for person in others:
+        committed(services.poll_answer, poll=question, user=person, option_ids=[option_a.pk])
+    viewer = Client()
+    viewer.force_login(others[0])
+    poll(viewer, url, enter(viewer, live_boost))  # renders the new results once
+    with django_assert_num_queries(0):
+        fresh = poll(client, url, room_pass, first["ETag"])
+    html = fresh.content.decode()
+    assert fresh.status_code == 200 and fresh["X-Live-Fast"] == "1"
+    assert "Résultats (4 réponses)" in html
+    assert f'value="{option_b.pk}" checked' in html and f'value="{option_a.pk}" checked' not in html
+    full = client.get(url, HTTP_HX_REQUEST="true")
+    assert full["ETag"] == fresh["ETag"] and full.content == fresh.content

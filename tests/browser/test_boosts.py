@@ -107,6 +107,15 @@ def test_host_creates_manager_registers_joins_live_room_and_answers_the_survey(
     assert f"UID:boost-{boost.uid}@campus" in content and "METHOD:REQUEST" in content
 
     # 3. The manager joins the live room (check-in) and asks a question.
+    polls: list[tuple[str | None, str | None]] = []
+    manager.on(
+        "response",
+        lambda r: (
+            polls.append((r.request.headers.get("x-live-pass"), r.headers.get("x-live-fast")))
+            if re.search(r"/live/(questions|poll)/$", r.url) and r.request.method == "GET"
+            else None
+        ),
+    )
     manager.get_by_role("link", name="Entrer dans la salle en direct").click()
     manager.get_by_label("Votre question").fill("Comment féliciter sans paraître artificiel ?")
     manager.get_by_role("button", name="Envoyer ma question").click()
@@ -139,6 +148,9 @@ def test_host_creates_manager_registers_joins_live_room_and_answers_the_survey(
     assert_accessible(page, "boosts-live-host-results")
     screenshot(page, "boosts-05-live-host")
     expect(manager.locator("#live-poll")).to_contain_text("Résultats (1 réponse)", timeout=10_000)
+    # htmx sent the room pass with every poll, and the fast path answered some of them.
+    assert polls and all(room_pass for room_pass, _fast in polls)
+    assert any(fast == "1" for _pass, fast in polls), polls
     page.goto(live_server.url + reverse("boosts:manage", args=[boost.pk]))
     expect(page.locator("table")).to_contain_text("Présent")
     assert Registration.objects.filter(boost=boost, checked_in_at__isnull=False).count() == 2
