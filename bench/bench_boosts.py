@@ -2,15 +2,20 @@
 votes, against a real gunicorn server on 127.0.0.1 and the embedded PostgreSQL and Redis.
 
     CAMPUS_DATA_DIR=/tmp/bench-x .venv/bin/python bench/bench_boosts.py \
-        [--participants 500 --seconds 60 --workers 4 --interval 3]
+        [--participants 500 --seconds 60 --ramp 60 --workers 4 --threads 1 --interval 3]
+        [--results-shown --reanswer 0.05] [--no-pass]
 
-What one simulated participant does, like the browser with htmx: every ``--interval`` seconds
-it GETs the questions fragment and the poll fragment, sending back the ETag it last received
-(``If-None-Match``: the server answers 304 from one Redis read when nothing changed). Each
-cycle it also posts a question with probability ``--ask`` and votes for a random question with
-probability ``--vote``, and answers the open poll once. Participants start spread over the
-first interval. Reported: requests/s sustained, latency p50/p95/p99 per kind, 200/304 split,
-errors (any status other than 200/302/304 or a transport error).
+What one simulated participant does, like the browser with htmx: it enters the room (the
+full page, which carries the room pass), then every ``--interval`` seconds it GETs the
+questions fragment and the poll fragment with the pass and the ETag it last received
+(``If-None-Match``). Each cycle it also posts a question with probability ``--ask``, votes
+for a random question with probability ``--vote``, answers the open poll once (and changes
+its answer with probability ``--reanswer``). ``--results-shown`` puts the poll's results on
+everyone's screen, so that answers change everyone's fragment. Participants join spread over
+``--ramp`` seconds; figures are taken over ``--seconds`` of steady state once everyone is in
+the room: requests/s sustained, latency p50/p95/p99 per kind, 200/304 split and how many the
+fast path answered (``boosts/middleware.py``), errors (any status other than 200/302/304 or a
+transport error, over the whole run).
 
 Works in its own database (``campus_bench_boosts`` on the embedded server); each run deletes
 the previous run's organisation. Sessions are created directly (no password hashing).
@@ -41,7 +46,7 @@ from bench.common import bench_django_setup  # noqa: E402
 ORG_SLUG = "bench-boosts"
 
 
-def seed(participants: int) -> tuple[int, list[str], list[int], int]:
+def seed(participants: int, results_shown: bool) -> tuple[int, list[str], list[int], int]:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
@@ -102,6 +107,8 @@ def seed(participants: int) -> tuple[int, list[str], list[int], int]:
         boost=boost, kind="single", prompt="Bench ?", options=["A", "B", "C"]
     )
     services.poll_launch(poll=poll)
+    if results_shown:
+        services.poll_results_show(poll=poll, shown=True)
     for i in range(20):
         services.question_ask(boost=boost, user=users[i], body=f"Question de départ {i}")
     cookies = []
@@ -232,7 +239,7 @@ async def participant(
                 await request(
                     client, "POST", f"/boosts/questions/{q}/vote/", "vote", stats, headers=headers
                 )
-            if not answered:
+            if not answered or rng.random() < args.reanswer:
                 await request(
                     client,
                     "POST",
@@ -317,6 +324,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60, help="steady state measured")
     parser.add_argument("--ramp", type=float, default=60.0, help="joins spread over this")
     parser.add_argument("--no-pass", action="store_true", help="polls without the room pass")
+    parser.add_argument(
+        "--results-shown", action="store_true", help="poll results on screen while answering"
+    )
+    parser.add_argument("--reanswer", type=float, default=0.0, help="change one's poll answer")
     parser.add_argument("--interval", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
@@ -330,7 +341,7 @@ def main() -> None:
         refusal="DATABASE_URL is set: pass --use-database-url to write bench data there.",
     )
     t0 = time.perf_counter()
-    boost_id, sessions, option_ids, poll_id = seed(args.participants)
+    boost_id, sessions, option_ids, poll_id = seed(args.participants, args.results_shown)
     print(f"seeded {args.participants} participants in {time.perf_counter() - t0:.1f} s")
     port = free_port()
     server = start_server(port, args.workers, args.threads)
@@ -371,7 +382,8 @@ def main() -> None:
     print(
         f"gunicorn: {args.workers} workers x {args.threads} threads on 127.0.0.1; "
         f"{args.participants} participants joining over {args.ramp:g} s, polling every "
-        f"{args.interval:g} s, room pass {'off' if args.no_pass else 'on'}; "
+        f"{args.interval:g} s, room pass {'off' if args.no_pass else 'on'}, poll results "
+        f"{'shown' if args.results_shown else 'hidden'}; "
         f"cores on this machine: {os.cpu_count()}; load before: {os.getloadavg()[0]:.2f}"
     )
     rate = len(steady) / span if span else 0.0
