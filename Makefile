@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser install lint format bench bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 eval collectstatic check-deploy clean
+.PHONY: run test test-unit test-browser install lint format bench bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics eval collectstatic check-deploy clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ format: $(STAMP)
 	$(PY) -m ruff check --fix .
 
 ## make bench: performance measurements (not run by make test).
-bench: bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180
+bench: bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics
 
 bench-import: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
@@ -78,6 +78,10 @@ bench-communities: $(STAMP)
 bench-feedback180: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_feedback180.py $(BENCH_ARGS)
+
+bench-analytics: $(STAMP)
+	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_analytics.py $(BENCH_ARGS)
 
 check-deploy: $(STAMP)
 	DATABASE_URL=postgres://campus:x@localhost/campus REDIS_URL=redis://localhost:6379/0 \

@@ -370,3 +370,6 @@ from campus.analytics.models import (  # noqa: E402, F401
     Feature,
     ReportSubscription,
 )
+
+# The dashboard's pre-aggregated activity (refreshed by beat).
+from campus.analytics.rollups import ActivityRollup, RollupRefresh  # noqa: E402, F401

@@ -469,8 +469,10 @@ def response_submit(
 
 
 @transaction.atomic
-def campaign_close(*, campaign: Campaign) -> Job:
-    """Close the campaign (links expire) and start the processing job."""
+def campaign_close(*, campaign: Campaign, by_manager: bool = True) -> Job:
+    """Close the campaign (links expire) and start the processing job. ``by_manager``: the
+    manager closed it (a use of the campus, counted by the HR analytics), rather than the
+    daily job at the closing date."""
     campaign = Campaign.objects.select_for_update().select_related("manager").get(pk=campaign.pk)
     if campaign.is_draft:
         raise CampaignError(_("Cette campagne n’a pas été ouverte."))
@@ -491,6 +493,8 @@ def campaign_close(*, campaign: Campaign) -> Job:
     campaign.closed_at = timezone.now()
     campaign.job = job
     campaign.save(update_fields=["status", "closed_at", "job"])
+    if by_manager:
+        activity_record(user=campaign.manager, feature=Feature.FEEDBACK180, action="close")
     return campaign_job(campaign)
 
 
@@ -543,7 +547,7 @@ def campaigns_close_due(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     closed = 0
     for campaign in Campaign.objects.filter(status=CampaignStatus.OPEN, closes_on__lt=today):
-        campaign_close(campaign=campaign)
+        campaign_close(campaign=campaign, by_manager=False)
         closed += 1
     return closed
 

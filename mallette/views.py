@@ -17,6 +17,8 @@ from pgvector.django import CosineDistance
 
 from campus import ai
 from campus.access import get_job_for_user
+from campus.analytics.models import Feature
+from campus.analytics.services import activity_record
 from campus.jobs import job_create
 from campus.models import Job
 from campus.search import highlight
@@ -177,6 +179,8 @@ def practice_detail(request: HttpRequest, pk: int, slug: str = "") -> HttpRespon
         return render(
             request, "mallette/practice.html#comments", _comments_context(request, practice)
         )
+    # One INSERT, a no-op after the first view of the day (HR analytics: practices viewed).
+    activity_record(user=request.user, feature=Feature.MALLETTE, action="view", request=request)
     return render(request, "mallette/practice.html", _practice_context(request, practice))
 
 

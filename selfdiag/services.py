@@ -166,11 +166,13 @@ def diagnosis_start(*, user: User) -> Diagnosis:
     questionnaire = questionnaire_current(user.organisation)
     try:
         with transaction.atomic():
-            return Diagnosis.objects.create(
+            diagnosis = Diagnosis.objects.create(
                 user=user, organisation_id=user.organisation_id, questionnaire=questionnaire
             )
     except IntegrityError:  # a double click created it meanwhile
         return Diagnosis.objects.get(user=user, status=DiagnosisStatus.DRAFT)
+    activity_record(user=user, feature=Feature.SELFDIAG, action="start")
+    return diagnosis
 
 
 @transaction.atomic

@@ -54,28 +54,37 @@ class Grid:
 
 def suppress(grid: Grid, *, k: int) -> Grid:
     """Apply primary then complementary suppression in place; returns the grid."""
-    for cell in grid.all_cells():
+    suppress_lines(grid.all_cells(), grid.lines(), k=k)
+    return grid
+
+
+Line = tuple[list[Cell], Cell]
+
+
+def suppress_lines(cells: list[Cell], lines: list[Line], *, k: int) -> None:
+    """Primary suppression of ``cells``, then complementary suppression on ``lines`` (parts
+    that add up to a total), in place. Cells may be shared between lines of several tables
+    (a month's uses of a feature are the parts of its actions' line and of the month's line):
+    one pass over every line stops subtraction across tables too."""
+    for cell in cells:
         if is_small(cell.people, k):
             cell.hidden = True
     changed = True
     while changed:
         changed = False
-        for parts, total in grid.lines():
+        for parts, total in lines:
             hidden = sum(c.hidden for c in parts) + total.hidden
             if hidden != 1:
                 continue
+            candidates = [c for c in parts if not c.hidden and c.value > 0]
             if total.hidden:
                 # Only the total is hidden: the visible parts add up to it. Hide the smallest
                 # non-zero part too (the total is then a sum with an unknown).
-                candidates = [c for c in parts if not c.hidden and c.value > 0]
                 if not candidates:
                     continue  # every part is a visible zero: the total is 0 and shown as such
                 min(candidates, key=lambda c: c.value).hidden = True
+            elif candidates:
+                min(candidates, key=lambda c: c.value).hidden = True
             else:
-                candidates = [c for c in parts if not c.hidden and c.value > 0]
-                if candidates:
-                    min(candidates, key=lambda c: c.value).hidden = True
-                else:
-                    total.hidden = True
+                total.hidden = True
             changed = True
-    return grid

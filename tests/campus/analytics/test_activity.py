@@ -102,3 +102,66 @@ def test_a_proposed_practice_counts_as_a_contribution_without_its_text(manager):
     row = Activity.objects.get(user=manager)
     assert (row.feature, row.action) == ("mallette", "contribute")
     assert "rituel" not in " ".join(str(v) for v in vars(row).values())
+
+
+# --- The feature apps record their uses ------------------------------------------------------
+
+
+def _actions(user) -> list[str]:
+    return sorted(f"{a.feature}.{a.action}" for a in Activity.objects.filter(user=user))
+
+
+def test_starting_a_diagnosis_records_a_start_once(manager):
+    from selfdiag import services as selfdiag_services
+
+    first = selfdiag_services.diagnosis_start(user=manager)
+    again = selfdiag_services.diagnosis_start(user=manager)  # resuming the same draft
+    assert first.pk == again.pk
+    assert _actions(manager) == ["selfdiag.start"]
+
+
+def test_closing_a_campaign_records_a_close_only_when_the_manager_does(manager, member):
+    from feedback180 import services as feedback_services
+    from feedback180.models import Campaign, CampaignStatus
+
+    def campaign(user):
+        return Campaign.objects.create(
+            organisation=user.organisation,
+            manager=user,
+            status=CampaignStatus.OPEN,
+            closes_on=dt.date.today() + dt.timedelta(days=3),
+            opened_at=dt.datetime.now(dt.UTC),
+        )
+
+    feedback_services.campaign_close(campaign=campaign(manager))
+    assert _actions(manager) == ["feedback180.close"]
+    feedback_services.campaign_close(campaign=Campaign.objects.get(manager=manager))
+    assert _actions(manager) == ["feedback180.close"]  # already closed: nothing new
+
+    other = campaign(member)
+    Campaign.objects.filter(pk=other.pk).update(closes_on=dt.date(2000, 1, 1))
+    assert feedback_services.campaigns_close_due() == 1
+    assert _actions(member) == []  # the daily job closed it, not the manager
+
+
+def test_reading_a_practice_records_a_view_with_the_device(client, manager):
+    from django.urls import reverse
+
+    from mallette.models import Practice, PracticeStatus, Theme
+
+    theme, _created = Theme.objects.get_or_create(slug="delegation", defaults={"label": "D"})
+    practice = Practice.objects.create(
+        slug="deleguer",
+        title="Déléguer",
+        summary="Résumé.",
+        body="- Faites le point.",
+        primary_theme=theme,
+        status=PracticeStatus.PUBLISHED,
+    )
+    practice.themes.set([theme])
+    client.force_login(manager)
+    url = reverse("mallette:practice", args=[practice.pk, practice.slug])
+    assert client.get(url, HTTP_USER_AGENT=IPHONE).status_code == 200
+    assert client.get(url).status_code == 200  # the same day: still one row
+    row = Activity.objects.get(user=manager, feature=Feature.MALLETTE)
+    assert (row.action, row.device) == ("view", Device.MOBILE)

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from campus.analytics.models import Activity, Feature
+from campus.analytics.rollups import rollup_refresh
 from campus.analytics.services import activity_record, month_start, months_back
 from campus.models import Level
 from tests.factories import ManagerFactory, OrganismFactory
@@ -38,10 +42,23 @@ def managers(organism):
     return ManagerFactory.create_batch(30, organism=organism)
 
 
+class RefreshingClient:
+    """A test client whose GETs first run the beat job (the rollup refresh), as if the
+    activity added by the test had been folded into the dashboard's aggregates."""
+
+    def __init__(self, client, organisation):
+        self.client = client
+        self.organisation = organisation
+
+    def get(self, *args, **kwargs):
+        rollup_refresh(organisation=self.organisation)
+        return self.client.get(*args, **kwargs)
+
+
 @pytest.fixture
 def analyst_client(client, hr_analyst):
     client.force_login(hr_analyst)
-    return client
+    return RefreshingClient(client, hr_analyst.organisation)
 
 
 def rows_of(response) -> list[list[str]]:
@@ -199,19 +216,25 @@ def test_the_organisation_threshold_raises_k_but_never_lowers_it(analyst_client,
     assert dashboard.months[-1].active.hidden
 
 
-def test_constant_number_of_queries(analyst_client, managers, django_assert_max_num_queries):
+def test_constant_number_of_queries(client, hr_analyst, managers, django_assert_max_num_queries):
+    """Session, user, scope choices (2), population, refresh date, rollup rows, 180° campaigns
+    (2): the same count whatever the data, read from the rollup."""
+    client.force_login(hr_analyst)
     for m in managers:
         activity_record(user=m, feature=Feature.COACH, action="question")
         add(m, Feature.MALLETTE, months_ago=3)
     OrganismFactory.create_batch(5, branch=managers[0].organism.branch)
-    with django_assert_max_num_queries(11):
-        assert analyst_client.get(URL).status_code == 200
+    rollup_refresh(organisation=hr_analyst.organisation)
+    with django_assert_max_num_queries(9):
+        assert client.get(URL).status_code == 200
     more = ManagerFactory.create_batch(20, organism=managers[0].organism)
     for m in more:
         for months_ago in range(12):
-            add(m, Feature.BOOSTS, months_ago=months_ago)
-    with django_assert_max_num_queries(11):
-        assert analyst_client.get(URL, {"perimetre": f"level:{Level.PROXIMITY}"}).status_code == 200
+            add(m, Feature.BOOSTS, "attend", months_ago=months_ago)
+    rollup_refresh(organisation=hr_analyst.organisation)
+    with django_assert_max_num_queries(9):
+        params = {"perimetre": f"level:{Level.PROXIMITY}", "periode": "6"}
+        assert client.get(URL, params).status_code == 200
 
 
 # --- CSV export ------------------------------------------------------------------------------
@@ -231,12 +254,13 @@ def test_the_csv_keeps_suppressed_cells_suppressed(analyst_client, managers):
     assert "attachment" in response["Content-Disposition"]
     rows = rows_of(response)
     headers = [i for i, r in enumerate(rows) if r and r[0] == "Mois"]
-    assert len(headers) == 2  # active managers by month, then uses by month and feature
+    # Active managers by month, uses by feature, by action, devices, 180° campaigns.
+    assert len(headers) == 5
     active_header, active_body = rows[headers[0]], rows[headers[0] + 1 : headers[0] + 13]
     assert active_body[-1][active_header.index("Managers actifs")] == "20"
     assert active_body[-2][active_header.index("Managers actifs")] == "masqué"
     header = rows[headers[1]]
-    body = rows[headers[1] + 1 :]
+    body = rows[headers[1] + 1 : rows.index([], headers[1])]
     current = body[-2]
     assert current[header.index("Boosts")] == "masqué"
     assert current[header.index("Mallette des pratiques")] == "masqué"
@@ -263,3 +287,309 @@ def test_the_csv_follows_the_scope(analyst_client, managers):
         add(m, Feature.COACH)
     rows = rows_of(analyst_client.get(CSV_URL, {"perimetre": f"level:{Level.DIRECTOR}"}))
     assert rows[1][1] == "masqué"  # fewer than k managers in scope
+
+
+# --- Every analytics URL is closed to managers --------------------------------------------------
+
+
+def _analytics_urls() -> list[str]:
+    """Every URL of the ``analytics`` namespace (exports included), with sample arguments."""
+    from django.urls import get_resolver
+
+    resolver = get_resolver()
+    urls = []
+    namespace = resolver.namespace_dict["analytics"][1]
+    for pattern in namespace.url_patterns:
+        kwargs = {key: ("adoption" if key == "page" else 1) for key in pattern.pattern.converters}
+        urls.append(reverse(f"analytics:{pattern.name}", kwargs=kwargs))
+    return urls
+
+
+def test_a_manager_gets_404_on_every_analytics_url(client, manager):
+    client.force_login(manager)
+    urls = _analytics_urls()
+    assert {URL, CSV_URL, "/analyses/resultats/", "/analyses/seuil/"} <= set(urls)
+    for url in urls:
+        # 405 only for a method the URL never serves (it says nothing about the data).
+        statuses = {client.get(url).status_code, client.post(url).status_code}
+        assert 404 in statuses and statuses <= {404, 405}, (url, statuses)
+
+
+# --- Period ------------------------------------------------------------------------------------
+
+
+def test_the_period_filter_chooses_the_months(analyst_client, managers):
+    for m in managers[:12]:
+        add(m, Feature.COACH, months_ago=4)
+    three = analyst_client.get(URL, {"periode": "3"}).context["dashboard"]
+    assert len(three.months) == 3
+    assert three.months[-1].month == month_start(timezone.localdate())
+    assert three.usage.grand.value == 0  # the coach uses of 4 months ago are outside
+    six = analyst_client.get(URL, {"periode": "6"}).context["dashboard"]
+    assert len(six.months) == 6 and six.usage.grand.shown == 12
+
+    first = months_back(month_start(timezone.localdate()), 5)
+    last = months_back(month_start(timezone.localdate()), 4)
+    params = {"periode": "mois", "debut": f"{first:%Y-%m}", "fin": f"{last:%Y-%m}"}
+    response = analyst_client.get(URL, params)
+    ranged = response.context["dashboard"]
+    assert [m.month for m in ranged.months] == [first, last]
+    assert ranged.months[-1].active.shown == 12
+    # The export links carry the period.
+    assert f"debut={first:%Y-%m}" in response.context["query"]
+    assert f"periode=mois&amp;debut={first:%Y-%m}" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"periode": "mois", "debut": "2020-01", "fin": "2020-02"}, "Choisissez un mois entre"),
+        ({"periode": "mois", "debut": "janvier", "fin": ""}, "Indiquez un mois au format AAAA-MM"),
+        ({"periode": "mois", "debut": "", "fin": ""}, "indiquez le premier et le dernier mois"),
+        ({"periode": "24"}, "Sélectionnez un choix valide"),
+    ],
+)
+def test_an_invalid_period_says_why_in_french_and_shows_12_months(analyst_client, params, message):
+    response = analyst_client.get(URL, params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html
+    assert "La période n’est pas valide" in html
+    assert len(response.context["dashboard"].months) == 12
+    # What was typed stays in the form.
+    for key, value in params.items():
+        if value and key != "periode":
+            assert f'value="{value}"' in html
+
+
+def test_a_range_in_the_wrong_order_is_refused(analyst_client):
+    last = month_start(timezone.localdate())
+    params = {"periode": "mois", "debut": f"{last:%Y-%m}", "fin": f"{months_back(last, 2):%Y-%m}"}
+    html = analyst_client.get(URL, params).content.decode()
+    assert "Le premier mois doit précéder le dernier" in html
+
+
+# --- Actions, devices, cohorts, campaigns -------------------------------------------------------
+
+
+def test_uses_by_action_with_complementary_suppression_across_tables(analyst_client, managers):
+    """15 boost registrations and 3 attendances this month: attendance is masked, and since
+    the boosts' uses (feature table) add up to both, registrations are masked too."""
+    for m in managers[:15]:
+        add(m, Feature.BOOSTS, "register")
+    for m in managers[:3]:
+        add(m, Feature.BOOSTS, "attend")
+    for m in managers[:20]:
+        add(m, Feature.COACH, "question")
+    dashboard = analyst_client.get(URL).context["dashboard"]
+    keys = [key for key, _label in dashboard.actions]
+    row = dashboard.action_grid.cells[-1]
+    attend, register = row[keys.index("boosts.attend")], row[keys.index("boosts.register")]
+    assert attend.people == 3 and attend.hidden
+    codes = [code for code, _l in dashboard.features]
+    boosts = dashboard.usage.cells[-1][codes.index("boosts")]
+    assert boosts.value == 18
+    assert register.hidden or boosts.hidden
+    assert row[keys.index("coach.question")].shown == 20
+    # The period column of attendance is masked as well (it equals this month's).
+    assert dashboard.action_grid.col_totals[keys.index("boosts.attend")].hidden
+
+
+def test_untracked_actions_fill_an_other_column_so_that_features_add_up(analyst_client, managers):
+    for m in managers[:12]:
+        add(m, Feature.COACH, "question")
+        add(m, Feature.COACH, "exercise")
+    dashboard = analyst_client.get(URL).context["dashboard"]
+    keys = [key for key, _label in dashboard.actions]
+    assert "coach.autres" in keys
+    row = dashboard.action_grid.cells[-1]
+    assert row[keys.index("coach.autres")].shown == 12
+    assert sum(c.value for c in row) == dashboard.usage.row_totals[-1].value
+
+
+def test_desktop_and_mobile_shares_with_suppression(analyst_client, managers):
+    for m in managers[:20]:
+        add(m, Feature.COACH)
+    for m in managers[20:23]:
+        Activity.objects.filter(user=m).delete()
+        activity = Activity(
+            user=m,
+            organisation=m.organisation,
+            organism=m.organism,
+            level=m.level,
+            feature=Feature.COACH,
+            action="question",
+            day=month_start(timezone.localdate()),
+            month=month_start(timezone.localdate()),
+            device="mobile",
+        )
+        activity.save()
+    response = analyst_client.get(URL)
+    dashboard = response.context["dashboard"]
+    label, cells, total, share = dashboard.device_rows[-2]  # this month
+    desktop, mobile = cells
+    assert mobile.people == 3 and mobile.hidden
+    assert desktop.hidden  # else 23 - 20 gives the 3 mobile uses back
+    assert share is None
+    for m in managers[23:30]:
+        add(m, Feature.COACH)  # desktop
+    assert b'role="img"' in response.content
+
+
+def test_cohorts_on_a_small_hand_made_dataset(analyst_client, managers, organism):
+    """Cohort A: 30 managers first active 3 months ago, then 20, 10 and 25 of them active;
+    cohort B: 12 managers first active last month, all active again this month."""
+    more = ManagerFactory.create_batch(30, organism=organism)  # never active: population
+    cohort_a = managers[:30]
+    cohort_b = more[:12]
+    for m in cohort_a:
+        add(m, Feature.LOGIN, "login", months_ago=3)
+    for m in cohort_a[:20]:
+        add(m, Feature.COACH, months_ago=2)
+    for m in cohort_a[:10]:
+        add(m, Feature.COACH, months_ago=1)
+    for m in cohort_a[:25]:
+        add(m, Feature.COACH, months_ago=0)
+    for m in cohort_b:
+        add(m, Feature.MALLETTE, "view", months_ago=1)
+        add(m, Feature.MALLETTE, "view", months_ago=0)
+    dashboard = analyst_client.get(URL).context["dashboard"]
+    cohorts = {c.month: c for c in dashboard.cohorts}
+    this = month_start(timezone.localdate())
+    a, b = cohorts[months_back(this, 3)], cohorts[months_back(this, 1)]
+    assert a.size.shown == 30 and b.size.shown == 12
+    shares_a = [share for _cell, share in a.cells]
+    # 100 %, 20/30, 10/30, then 25/30 masked: the 5 inactive managers are fewer than k.
+    assert shares_a[:3] == [100, 67, 33]
+    assert shares_a[3] is None and a.cells[3][0].hidden
+    # This month's active count (37) = 25 (masked) + 12 (cohort B) + nobody older: cohort B's
+    # figure or the month's count is masked too, so that 25 cannot be recovered.
+    current = dashboard.months[-1]
+    assert current.active.value == 37
+    assert b.cells[1][0].hidden or current.active.hidden
+    assert b.cells[0][1] == 100
+    assert dashboard.cohort_width == 4
+    assert len(a.cells) + a.pad == len(b.cells) + b.pad == 4
+    assert all(c.month != months_back(this, 12) for c in dashboard.cohorts)
+
+
+def _campaign(manager, *, opened, closed=None, invited=0, responded=0):
+    from feedback180.models import Campaign, CampaignStatus, Invitation
+
+    campaign = Campaign.objects.create(
+        organisation=manager.organisation,
+        manager=manager,
+        organism=manager.organism,
+        status=CampaignStatus.CLOSED if closed else CampaignStatus.OPEN,
+        closes_on=timezone.localdate(),
+        opened_at=opened,
+        closed_at=closed,
+    )
+    Invitation.objects.bulk_create(
+        [
+            Invitation(campaign=campaign, email=f"r{i}@x.test", sent=True, responded=i < responded)
+            for i in range(invited)
+        ]
+    )
+    return campaign
+
+
+def test_campaigns_and_response_rates_are_aggregated_and_suppressed(analyst_client, managers):
+    now = timezone.now()
+    for m in managers[:12]:
+        _campaign(m, opened=now, closed=now, invited=5, responded=4)
+    for m in managers[12:15]:
+        _campaign(m, opened=now)
+    dashboard = analyst_client.get(URL).context["dashboard"]
+    current = dashboard.campaigns[-1]
+    assert current.opened.shown == 15
+    assert current.closed.shown == 12
+    assert current.rate == 80.0
+    assert dashboard.campaigns_total.closed.shown == 12
+
+
+def test_few_campaigns_are_masked_with_their_rate(analyst_client, managers):
+    now = timezone.now()
+    earlier = now - dt.timedelta(days=62)
+    for m in managers[:3]:
+        _campaign(m, opened=now, closed=now, invited=5, responded=5)
+    for m in managers[3:20]:
+        _campaign(m, opened=earlier)
+    dashboard = analyst_client.get(URL).context["dashboard"]
+    current = dashboard.campaigns[-1]
+    assert current.closed.hidden and current.opened.hidden
+    assert current.rate is None and current.rate_hidden
+    # The period's total of opened campaigns (20) minus the visible 17 would give 3 back.
+    opened = [r.opened for r in dashboard.campaigns]
+    assert sum(c.hidden for c in opened) + dashboard.campaigns_total.opened.hidden >= 2
+
+
+# --- Structure of the pages (accessibility) ---------------------------------------------------
+
+
+class _Structure(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.headings: list[int] = []
+        self.ids: list[str] = []
+        self.tables = self.captions = 0
+        self.unscoped_th: list[str] = []
+        self.labels: set[str] = set()
+        self.fields: list[str] = []
+        self.in_main = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "main":
+            self.in_main = True
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if not self.in_main:
+            return
+        if tag in {"h1", "h2", "h3", "h4"}:
+            self.headings.append(int(tag[1]))
+        elif tag == "table":
+            self.tables += 1
+        elif tag == "caption":
+            self.captions += 1
+        elif tag == "th" and "scope" not in attrs:
+            self.unscoped_th.append(str(attrs))
+        elif tag == "label":
+            self.labels.add(attrs.get("for", ""))
+        elif tag in {"input", "select", "textarea"} and attrs.get("type") not in {
+            "hidden",
+            "submit",
+        }:
+            self.fields.append(attrs.get("id", ""))
+
+
+@pytest.mark.parametrize("url", [URL, "/analyses/resultats/", "/analyses/seuil/"])
+def test_pages_have_ordered_headings_captions_scoped_headers_and_labels(
+    client, hr_admin, managers, url
+):
+    for m in managers[:12]:
+        add(m, Feature.COACH)
+    rollup_refresh(organisation=hr_admin.organisation)
+    client.force_login(hr_admin)
+    response = client.get(url, {"periode": "mois", "debut": "x"} if url == URL else {})
+    page = _Structure()
+    page.feed(response.content.decode())
+    assert page.headings[0] == 1 and page.headings.count(1) == 1
+    for before, after in zip(page.headings, page.headings[1:], strict=False):
+        assert after <= before + 1, page.headings  # no level skipped
+    assert page.tables == page.captions
+    assert page.unscoped_th == []
+    assert set(page.fields) <= page.labels, set(page.fields) - page.labels
+    assert len(page.ids) == len(set(page.ids)), "duplicate ids"
+    assert b"style=" not in response.content.split(b"<main")[1]
+
+
+def test_svg_coordinates_are_never_written_with_a_decimal_comma(analyst_client, managers):
+    """French number formatting must not reach SVG attributes (browsers reject "130,5")."""
+    for m in managers[:15]:
+        add(m, Feature.COACH)
+    for url in (URL, "/analyses/resultats/"):
+        html = analyst_client.get(url).content.decode()
+        assert "<svg" in html
+        assert not re.search(r'\s(?:x|y|cx|cy|x1|x2|y1|y2|width|height)="-?\d+,\d', html)
+        assert not re.search(r'points="[^"]*\d,\d+,', html)

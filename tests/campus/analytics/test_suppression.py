@@ -74,3 +74,26 @@ def test_suppression_propagates_through_columns_until_stable():
     )
     assert grid.cells[0][0].hidden
     assert no_line_with_a_single_hidden_entry(grid)
+
+
+def test_lines_shared_between_tables_are_suppressed_together():
+    """A feature's uses are the total of its actions' line and a part of the month's line:
+    a masked action makes a second figure masked in the action line, which in turn forces
+    the month line."""
+    from campus.analytics.suppression import suppress_lines
+
+    register, attend = Cell(value=15, people=15), Cell(value=3, people=3)
+    boosts, coach = Cell(value=18, people=15), Cell(value=20, people=20)
+    month = Cell(value=38, people=25)
+    cells = [register, attend, boosts, coach, month]
+    suppress_lines(cells, [([register, attend], boosts), ([boosts, coach], month)], k=10)
+    assert attend.hidden and register.hidden
+    assert not boosts.hidden and not coach.hidden and not month.hidden
+
+
+def test_a_line_whose_only_other_part_is_zero_hides_its_total():
+    from campus.analytics.suppression import suppress_lines
+
+    small, zero, total = Cell(value=4, people=4), Cell(value=0, people=0), Cell(4, 4)
+    suppress_lines([small, zero, total], [([small, zero], total)], k=10)
+    assert small.hidden and total.hidden and not zero.hidden
