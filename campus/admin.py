@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from campus.analytics.models import ExportLog
 from campus.models import AIUsage, Branch, Job, Organisation, Organism, Role, Team, User
 
 
@@ -163,4 +164,26 @@ class AIUsageAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: AIUsage | None = None) -> bool:
+        return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """The log of analytics exports, read only: rows are written by the export service."""
+
+    list_display = ["created_at", "organisation", "user_email", "page", "format", "expired"]
+    list_filter = ["organisation", "format", "page", "expired"]
+    date_hierarchy = "created_at"
+    search_fields = ["user_email", "page"]
+    list_select_related = ["organisation"]
+    readonly_fields = [f.name for f in ExportLog._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ExportLog | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ExportLog | None = None) -> bool:
         return False

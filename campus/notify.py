@@ -78,9 +78,11 @@ def email_send(
     context: Mapping[str, Any],
     from_email: str | None = None,
     reply_to: Iterable[str] = (),
+    attachments: Iterable[tuple[str, bytes, str]] = (),
 ) -> None:
     """Send one email whose bodies are ``<template>.txt`` (plain text) and ``<template>.html``
-    (the HTML alternative), both rendered with ``context`` (autoescaped)."""
+    (the HTML alternative), both rendered with ``context`` (autoescaped). ``attachments`` are
+    ``(file name, content, MIME type)`` triples (e.g. the monthly analytics report as a PDF)."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         raise NotificationError(_("Aucun destinataire pour ce courriel."))
@@ -94,6 +96,10 @@ def email_send(
         reply_to=list(reply_to),
     )
     message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        # The name goes into a header: no line breaks (header injection), no path.
+        safe_name = " ".join(filename.split()).replace("/", "-").replace("\\", "-")
+        message.attach(safe_name, content, mimetype)
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:

@@ -233,7 +233,8 @@ ACCOUNT_RATE_LIMITS = {
 # --- Sessions, cache ---------------------------------------------------------------------------
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache reusing one client per pool (campus/cache.py).
+        "BACKEND": "campus.cache.CampusRedisCache",
         "LOCATION": _cache_url,
         "KEY_PREFIX": env_str("CAMPUS_CACHE_PREFIX", "test" if TESTING else "campus"),
     }
@@ -392,6 +393,24 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-activity-purge": {
         "task": "campus.tasks.activity_purge",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # HR analytics rollups (monthly active people by scope, feature uses): the dashboard reads
+    # these pre-aggregated rows (campus/analytics/rollups.py).
+    "analytics-rollup-refresh": {
+        "task": "campus.tasks.analytics_rollup_refresh",
+        "schedule": crontab(minute="*/30"),
+    },
+    # Analytics export files are deleted 7 days after they were made (the log rows stay).
+    "analytics-exports-purge": {
+        "task": "campus.tasks.analytics_exports_purge",
+        "schedule": crontab(hour=3, minute=45),
+    },
+    # The monthly analytics report (PDF) to subscribed HR analysts: sent on the 1st at 07:00;
+    # the other days' runs only retry failed emails (one query when nothing is due).
+    "analytics-monthly-reports": {
+        "task": "campus.tasks.analytics_monthly_reports",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"queue": "email"},
     },
     # "Most evoked" detection: idle runs cost one query per source.
     "mallette-mentions": {
