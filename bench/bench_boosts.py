@@ -7,8 +7,8 @@ votes, against a real gunicorn server on 127.0.0.1 and the embedded PostgreSQL a
 
 What one simulated participant does, like the browser with htmx: it enters the room (the
 full page, which carries the room pass), then every ``--interval`` seconds it GETs the
-questions fragment and the poll fragment with the pass and the ETag it last received
-(``If-None-Match``). Each cycle it also posts a question with probability ``--ask``, votes
+room's single poll (``/live/updates/``: the questions and the poll regions together) with
+the pass and the ETag it last received (``If-None-Match``). Each cycle it also posts a question with probability ``--ask``, votes
 for a random question with probability ``--vote``, answers the open poll once (and changes
 its answer with probability ``--reanswer``). ``--results-shown`` puts the poll's results on
 everyone's screen, so that answers change everyone's fragment. Participants join spread over
@@ -152,6 +152,10 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
         str(workers),
         "--threads",
         str(threads),
+        # Longer than the poll interval, so that keep-alive connections (gthread workers)
+        # are not closed just as a participant reuses them.
+        "--keep-alive",
+        "10",
         "--log-level",
         "warning",
         "--access-logfile",
@@ -194,7 +198,13 @@ async def participant(
         # People join over the ramp (entering the room renders the full page), like a room
         # filling up in the minutes before the start.
         await asyncio.sleep(rng.random() * args.ramp)
-        page = await client.get(f"/boosts/{boost_id}/live/")
+        for attempt in range(3):  # like a browser, retry a GET whose connection was reset
+            try:
+                page = await client.get(f"/boosts/{boost_id}/live/")
+                break
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
         stats["joins"].append(time.monotonic())
         match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         token = match.group(1) if match else ""
@@ -208,22 +218,18 @@ async def participant(
         answered = False
         while time.monotonic() < deadline:
             cycle = time.monotonic()
-            for kind, url in (
-                ("questions", f"/boosts/{boost_id}/live/questions/"),
-                ("poll", f"/boosts/{boost_id}/live/poll/"),
-            ):
-                await request(
-                    client,
-                    "GET",
-                    url,
-                    kind,
-                    stats,
-                    headers={
-                        **poll_headers,
-                        **({"If-None-Match": etags[kind]} if kind in etags else {}),
-                    },
-                    etags=etags,
-                )
+            await request(
+                client,
+                "GET",
+                f"/boosts/{boost_id}/live/updates/",
+                "updates",
+                stats,
+                headers={
+                    **poll_headers,
+                    **({"If-None-Match": etags["updates"]} if "updates" in etags else {}),
+                },
+                etags=etags,
+            )
             if rng.random() < args.ask:
                 await request(
                     client,
@@ -275,19 +281,62 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def cpu_sample(server_pid: int) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far, per process, by group: this load generator, the gunicorn
+    processes, PostgreSQL and Redis; and the whole machine's busy time (pid 0)."""
+    import psutil
+
+    groups: dict[str, dict[int, float]] = {"generator": {}, "gunicorn": {}, "db+cache": {}}
+    server = psutil.Process(server_pid)
+    web = {server.pid, *(c.pid for c in server.children(recursive=True))}
+    for proc in psutil.process_iter(["pid", "name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if times is None:
+            continue
+        used = times.user + times.system
+        if proc.info["pid"] == os.getpid():
+            groups["generator"][proc.info["pid"]] = used
+        elif proc.info["pid"] in web:
+            groups["gunicorn"][proc.info["pid"]] = used
+        elif proc.info["name"] and proc.info["name"].startswith(("postgres", "redis")):
+            groups["db+cache"][proc.info["pid"]] = used
+    machine = psutil.cpu_times()
+    groups["machine"] = {0: sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)}
+    return groups
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds between two samples (processes started in between count from zero)."""
+    return sum(used - before.get(pid, 0.0) for pid, used in after.items())
+
+
+async def cpu_sampler(server_pid: int, stats: dict, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        stats["cpu"].append((time.monotonic(), cpu_sample(server_pid)))
+        await asyncio.sleep(1.0)
+
+
 async def run(
-    args: argparse.Namespace, base: str, boost_id: int, sessions, option_ids, poll_id, question_ids
+    args: argparse.Namespace,
+    base: str,
+    boost_id: int,
+    sessions,
+    option_ids,
+    poll_id,
+    question_ids,
+    server_pid: int,
 ):
-    stats = {"samples": [], "joins": []}
+    stats = {"samples": [], "joins": [], "cpu": []}
     start = time.monotonic()
     deadline = start + args.ramp + args.interval + args.seconds
     await asyncio.gather(
+        cpu_sampler(server_pid, stats, deadline),
         *(
             participant(
                 i, base, boost_id, s, option_ids, poll_id, args, stats, deadline, question_ids
             )
             for i, s in enumerate(sessions)
-        )
+        ),
     )
     return stats, time.monotonic() - start
 
@@ -360,6 +409,7 @@ def main() -> None:
                 option_ids,
                 poll_id,
                 question_ids,
+                server.pid,
             )
         )
     finally:
@@ -387,12 +437,21 @@ def main() -> None:
         f"cores on this machine: {os.cpu_count()}; load before: {os.getloadavg()[0]:.2f}"
     )
     rate = len(steady) / span if span else 0.0
-    need = args.participants * 2 / args.interval
+    need = args.participants / args.interval
     print(
         f"requests: {len(samples)} in {wall:.1f} s; steady state ({span:.0f} s with everyone "
         f"in the room): {rate:.0f} req/s sustained (the room asks for {need:.0f}); "
         f"errors over the whole run: {errors}"
     )
+    window = [c for c in stats["cpu"] if c[0] >= window_start]
+    if len(window) > 1:
+        (t0, first), (t1, last) = window[0], window[-1]
+        busy = {g: cpu_used(first[g], last[g]) / (t1 - t0) for g in last}
+        print(
+            "CPU in the steady state (cores busy on average): "
+            + ", ".join(f"{g} {busy[g]:.2f}" for g in ("gunicorn", "db+cache", "generator"))
+            + f", whole machine {busy['machine']:.2f} of {os.cpu_count()}"
+        )
     for kind, values in sorted(latency.items()):
         codes = dict(codes_of[kind])
         if fast_of[kind]:

@@ -45,7 +45,7 @@ from django.utils import timezone
 PASS_MAX_AGE = 6 * 60 * 60
 PASS_SALT = "boosts.live.pass"  # noqa: S105 (a signing salt, not a secret)
 PASS_HEADER = "HTTP_X_LIVE_PASS"  # noqa: S105 (a header name)
-_PATH = re.compile(r"^/boosts/(\d+)/live/(questions|poll)/$")
+_PATH = re.compile(r"^/boosts/(\d+)/live/(updates|questions|poll)/$")
 # The key under which the cached_db session engine keeps a session (see Django's engine).
 _SESSION_CACHE_PREFIX = "django.contrib.sessions.cached_db"
 
@@ -104,67 +104,99 @@ def fast_answer(request: HttpRequest) -> HttpResponse | None:
     opens, closes = data["w"]
     open_now = opens <= now <= closes
     sent = request.headers.get("If-None-Match", "")
-    if match[2] == "poll":
-        return _poll_answer(boost_id, user_id, poll, results, mine, sent, now)
-    etag = services.live_questions_etag(
-        questions=questions, mine=mine, user_id=user_id, manage=False, open_now=open_now
-    )
+    parts = ("questions", "poll") if match[2] == "updates" else (match[2],)
+
+    # Nothing changed: 304 from the versions alone.
+    current = {
+        "questions": services.live_questions_etag(
+            questions=questions, mine=mine, user_id=user_id, manage=False, open_now=open_now
+        ),
+        "poll": services.live_poll_etag(poll=poll, results=results, mine=mine, user_id=user_id),
+    }
+    etag = services.live_etag_join([current[part] for part in parts])
     if etag in sent:
         return _with_headers(HttpResponseNotModified(), etag)
-    html_key = services.live_questions_html_key(boost_id, questions, open_now)
-    latest_key = services.live_questions_latest_key(boost_id, open_now)
-    votes_key = services.live_votes_key(boost_id, user_id, mine)
-    cached = caches["default"].get_many([html_key, latest_key, votes_key])
-    if votes_key not in cached:
-        return None
-    html = cached.get(html_key)
-    if html is None:
-        # Coalescing: the last fragment rendered, if recent, with its own version's ETag
-        # (the next poll asks again). Else the full path renders this version for everyone.
-        latest = cached.get(latest_key)
-        if not latest or now - latest[1] > services.LIVE_STALE_SECONDS:
+
+    # Else the HTML from the cache, in one more round trip.
+    keys = {
+        "q_html": services.live_questions_html_key(boost_id, questions, open_now),
+        "q_latest": services.live_questions_latest_key(boost_id, open_now),
+        "votes": services.live_votes_key(boost_id, user_id, mine),
+        "p_shell": services.live_poll_shell_key(boost_id, user_id, poll, mine),
+        "p_results": services.live_poll_results_key(boost_id, poll, results),
+        "p_latest": services.live_poll_results_latest_key(boost_id, poll),
+    }
+    needs = {
+        "questions": ("q_html", "q_latest", "votes"),
+        "poll": ("p_shell", "p_results", "p_latest"),
+    }
+    got = caches["default"].get_many([keys[name] for part in parts for name in needs[part]])
+    cached = {name: got.get(key) for name, key in keys.items()}
+    built = []
+    for part in parts:
+        if part == "questions":
+            piece = _questions_part(user_id, questions, mine, open_now, now, cached)
+        else:
+            piece = _poll_part(user_id, poll, results, mine, now, cached)
+        if piece is None:
             return None
-        version, _rendered_at, html = latest
-        if version > questions:
-            return None
-        etag = services.live_questions_etag(
-            questions=version, mine=mine, user_id=user_id, manage=False, open_now=open_now
-        )
-        if etag in sent:
-            return _with_headers(HttpResponseNotModified(), etag)
-    html = services.live_questions_personalise(html, cached[votes_key])
-    return _with_headers(HttpResponse(html), etag)
+        built.append(piece)
+    etag = services.live_etag_join([piece[0] for piece in built])
+    if etag in sent:
+        return _with_headers(HttpResponseNotModified(), etag)
+    if len(built) == 1:
+        return _with_headers(HttpResponse(built[0][1]), etag)
+    return _with_headers(HttpResponse(services.live_updates_html([p[1] for p in built])), etag)
 
 
-def _poll_answer(
-    boost_id: int, user_id: int, poll: int, results: int, mine: int, sent: str, now: float
-) -> HttpResponse | None:
-    """The poll fragment: 304, or the person's cached shell with the shared results (the
-    latest rendered ones if at most ``LIVE_STALE_SECONDS`` old, under their own ETag)."""
+def _recent(latest: tuple | None, version: int, now: float) -> bool:
+    """Whether the last render of a region may stand in for the current version."""
     from boosts import services
 
-    etag = services.live_poll_etag(poll=poll, results=results, mine=mine, user_id=user_id)
-    if etag in sent:
-        return _with_headers(HttpResponseNotModified(), etag)
-    shell_key = services.live_poll_shell_key(boost_id, user_id, poll, mine)
-    results_key = services.live_poll_results_key(boost_id, poll, results)
-    latest_key = services.live_poll_results_latest_key(boost_id, poll)
-    cached = caches["default"].get_many([shell_key, results_key, latest_key])
-    shell = cached.get(shell_key)
+    return bool(latest) and now - latest[1] <= services.LIVE_STALE_SECONDS and latest[0] <= version
+
+
+def _questions_part(
+    user_id: int, questions: int, mine: int, open_now: bool, now: float, cached: dict
+) -> tuple[str, str] | None:
+    """(ETag, HTML) of the questions fragment from the cache, or ``None``. While the current
+    version is not rendered yet, the last render if recent, under its own version's ETag
+    (the next poll asks again)."""
+    from boosts import services
+
+    if cached["votes"] is None:
+        return None
+    html, version = cached["q_html"], questions
+    if html is None:
+        if not _recent(cached["q_latest"], questions, now):
+            return None
+        version, _rendered_at, html = cached["q_latest"]
+    etag = services.live_questions_etag(
+        questions=version, mine=mine, user_id=user_id, manage=False, open_now=open_now
+    )
+    return etag, services.live_questions_personalise(html, cached["votes"])
+
+
+def _poll_part(
+    user_id: int, poll: int, results: int, mine: int, now: float, cached: dict
+) -> tuple[str, str] | None:
+    """(ETag, HTML) of the poll fragment: the person's cached part with the shared results
+    (or the last results rendered, if recent)."""
+    from boosts import services
+
+    shell = cached["p_shell"]
     if shell is None:
         return None
     if services.POLL_RESULTS_SLOT not in shell:
-        return _with_headers(HttpResponse(shell), etag)
-    shared = cached.get(results_key)
+        etag = services.live_poll_etag(poll=poll, results=results, mine=mine, user_id=user_id)
+        return etag, shell
+    shared, version = cached["p_results"], results
     if shared is None:
-        latest = cached.get(latest_key)
-        if not latest or now - latest[1] > services.LIVE_STALE_SECONDS or latest[0] > results:
+        if not _recent(cached["p_latest"], results, now):
             return None
-        served, _rendered_at, shared = latest
-        etag = services.live_poll_etag(poll=poll, results=served, mine=mine, user_id=user_id)
-        if etag in sent:
-            return _with_headers(HttpResponseNotModified(), etag)
-    return _with_headers(HttpResponse(shell.replace(services.POLL_RESULTS_SLOT, shared)), etag)
+        version, _rendered_at, shared = cached["p_latest"]
+    etag = services.live_poll_etag(poll=poll, results=version, mine=mine, user_id=user_id)
+    return etag, shell.replace(services.POLL_RESULTS_SLOT, shared)
 
 
 class LiveRoomFastPath:

@@ -110,6 +110,27 @@ def live_poll_etag(*, poll: int, results: int, mine: int, user_id: int) -> str:
     return f'"p{poll}-{results}-{mine}-{user_id}"'
 
 
+def live_etag_join(etags: Sequence[str]) -> str:
+    """One ETag for several fragments answered together (the room's single poll)."""
+    if len(etags) == 1:
+        return etags[0]
+    return '"' + "|".join(e.strip('"') for e in etags) + '"'
+
+
+#: The regions of the room's single poll, swapped out of band by htmx.
+LIVE_REGIONS = ("live-questions", "live-poll")
+
+
+def live_updates_html(fragments: Sequence[str]) -> str:
+    """The questions and poll fragments in one response, each marked for an out-of-band swap
+    (htmx replaces the element of the same id)."""
+    out = []
+    for region, html in zip(LIVE_REGIONS, fragments, strict=True):
+        opening = f'<section id="{region}"'
+        out.append(html.replace(opening, f'{opening} hx-swap-oob="true"', 1))
+    return "\n".join(out)
+
+
 #: Where the shared results go in a participant's own poll fragment.
 POLL_RESULTS_SLOT = "<!--live-poll-results-->"
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("checkin/", views.checkin, name="checkin"),
     # Live room
     path("<int:pk>/live/", views.live, name="live"),
+    path("<int:pk>/live/updates/", views.live_updates, name="live_updates"),
     path("<int:pk>/live/questions/", views.live_questions, name="live_questions"),
     path("<int:pk>/live/poll/", views.live_poll, name="live_poll"),
     path("<int:pk>/live/ask/", views.question_ask, name="ask"),

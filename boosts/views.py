@@ -543,6 +543,68 @@ def _poll_html(request: HttpRequest, boost: Boost, version: int, results: int, m
     return shell.replace(services.POLL_RESULTS_SLOT, shared)
 
 
+@login_required
+@require_GET
+@never_cache
+def live_updates(request: HttpRequest, pk: int) -> HttpResponse:
+    """The room's single poll (htmx, every few seconds): the questions and the poll
+    fragments together, swapped out of band, or 304 when neither changed. Participants'
+    polls are usually answered by the fast path (``boosts.middleware``) before reaching here;
+    this view answers the same thing and fills the cache it reads."""
+    boost = get_boost_for_user(request.user, pk)
+    manage = may_manage(request.user, boost)
+    if manage:
+        # The host watches the counts move with every answer: always fresh.
+        fragments = [
+            render_to_string(
+                "boosts/live.html#questions",
+                _questions_context(request, boost, True),
+                request=request,
+            ),
+            render_to_string(
+                "boosts/live.html#poll", _poll_context(request, boost, True), request=request
+            ),
+        ]
+        response = HttpResponse(services.live_updates_html(fragments))
+        response["Cache-Control"] = "private, no-cache"
+        return response
+    questions, poll, mine, results = services.live_versions(boost.pk, request.user.pk)
+    etag = services.live_etag_join(
+        [
+            services.live_questions_etag(
+                questions=questions,
+                mine=mine,
+                user_id=request.user.pk,
+                manage=False,
+                open_now=boost.live_is_open(),
+            ),
+            services.live_poll_etag(poll=poll, results=results, mine=mine, user_id=request.user.pk),
+        ]
+    )
+    if _not_modified(request, etag):
+        return HttpResponseNotModified()
+    if get_language() == settings.LANGUAGE_CODE:
+        fragments = [
+            _questions_html(request, boost, questions, mine),
+            _poll_html(request, boost, poll, results, mine),
+        ]
+    else:
+        fragments = [
+            render_to_string(
+                "boosts/live.html#questions",
+                _questions_context(request, boost, False),
+                request=request,
+            ),
+            render_to_string(
+                "boosts/live.html#poll", _poll_context(request, boost, False), request=request
+            ),
+        ]
+    response = HttpResponse(services.live_updates_html(fragments))
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
 def _back_to_live(request: HttpRequest, boost: Boost, part: str) -> HttpResponse:
     manage = may_manage(request.user, boost)
     if request.htmx:

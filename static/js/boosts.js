@@ -1,4 +1,4 @@
-// Live room: htmx polls the questions and the poll every few seconds.
+// Live room: htmx polls the room every few seconds (questions and poll, out of band).
 (function () {
   "use strict";
   // When nothing changed (the server answered "not modified", or the same HTML), skip the
@@ -11,6 +11,16 @@
     var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
     if (!target || !target.id || verb !== "get") { return; }
     var html = (event.detail.serverResponse || "").replace(token, "");
+    if (last[target.id] === html) { event.detail.shouldSwap = false; return; }
+    last[target.id] = html;
+  });
+  // The room's single poll swaps both regions out of band: same rule, per region.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    var fragment = event.detail.fragment;
+    var element = fragment && fragment.firstElementChild;
+    if (!target || !target.id || !element) { return; }
+    var html = element.outerHTML.replace(token, "");
     if (last[target.id] === html) { event.detail.shouldSwap = false; return; }
     last[target.id] = html;
   });

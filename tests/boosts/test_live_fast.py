@@ -206,3 +206,43 @@ def test_live_poll_results_are_shared_and_my_answer_stays_mine(
     assert f'value="{option_b.pk}" checked' in html and f'value="{option_a.pk}" checked' not in html
     full = client.get(url, HTTP_HX_REQUEST="true")
     assert full["ETag"] == fresh["ETag"] and full.content == fresh.content
+
+
+def test_the_single_poll_brings_both_regions_out_of_band(
+    live_boost, organism, participant, django_assert_num_queries
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    committed(
+        services.poll_launch,
+        poll=services.poll_create(boost=live_boost, kind="single", prompt="?", options=["A", "B"]),
+    )
+    first = poll(client, url, room_pass)  # the full path renders and fills the cache
+    html = first.content.decode()
+    assert first.status_code == 200
+    assert '<section id="live-questions" hx-swap-oob="true"' in html
+    assert '<section id="live-poll" hx-swap-oob="true"' in html
+    with django_assert_num_queries(0):
+        assert poll(client, url, room_pass, first["ETag"]).status_code == 304
+    author = ManagerFactory(organism=organism)
+    committed(services.question_ask, boost=live_boost, user=author, body="Nouvelle question")
+    other = Client()
+    other.force_login(author)
+    poll(other, url, enter(other, live_boost))  # renders the new version once for everyone
+    with django_assert_num_queries(0):
+        fresh = poll(client, url, room_pass, first["ETag"])
+    assert fresh.status_code == 200 and fresh["X-Live-Fast"] == "1"
+    assert "Nouvelle question" in fresh.content.decode()
+    full = client.get(url, HTTP_HX_REQUEST="true")
+    assert full["ETag"] == fresh["ETag"] and full.content == fresh.content
+
+
+def test_the_host_always_gets_fresh_regions(live_boost, host, manager):
+    c = Client()
+    c.force_login(host)
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    committed(services.question_ask, boost=live_boost, user=manager, body="Pour l’animateur")
+    response = c.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "ETag" not in response
+    assert "Pour l’animateur" in response.content.decode()
+    assert "Marquer répondu" in response.content.decode()
