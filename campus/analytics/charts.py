@@ -49,6 +49,23 @@ def nice_max(value: int) -> int:
     return 10 * power  # pragma: no cover
 
 
+def tick_parts(top_value: int) -> int:
+    """How many intervals split the axis into whole numbers (10 -> 0, 2, 4 … 10; 20 -> 0, 5,
+    10 …; 2 -> 0, 1, 2)."""
+    for parts in (5, 4, 2):
+        if top_value % parts == 0:
+            return parts
+    return 1
+
+
+def _ticks(top_value: int, baseline: float, plot_h: float) -> list[Tick]:
+    parts = tick_parts(top_value)
+    return [
+        Tick(value=top_value * n // parts, y=round(baseline - plot_h * n / parts, 1))
+        for n in range(parts + 1)
+    ]
+
+
 def bar_chart(
     points: list[tuple[str, str, int | None]], *, width: int = 720, height: int = 280
 ) -> BarChart:
@@ -78,9 +95,7 @@ def bar_chart(
                 value="" if value is None else str(value),
             )
         )
-    ticks = [
-        Tick(value=top_value * n // 4, y=round(baseline - plot_h * n / 4, 1)) for n in range(5)
-    ]
+    ticks = _ticks(top_value, baseline, plot_h)
     return BarChart(
         width=width,
         height=height,
@@ -265,12 +280,7 @@ def stacked_bar_chart(
                 segments=segments,
             )
         )
-    # 5 is split in fifths, 1 and 2 in quarters: round tick values either way.
-    parts = 5 if str(top_value).startswith("5") else 4
-    ticks = [
-        Tick(value=top_value * n // parts, y=round(baseline - plot_h * n / parts, 1))
-        for n in range(parts + 1)
-    ]
+    ticks = _ticks(top_value, baseline, plot_h)
     return StackedBarChart(
         width=width,
         height=height,

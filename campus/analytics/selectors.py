@@ -281,6 +281,7 @@ class CampaignRow:
     closed: Cell
     rate: float | None  # responses / invitations sent of the campaigns closed, in %
     rate_hidden: bool = False
+    short_label: str = ""  # under a chart's bar
 
 
 @dataclass
@@ -634,6 +635,7 @@ def campaign_rows(
         result.append(
             CampaignRow(
                 label=date_format(month, "YEAR_MONTH_FORMAT"),
+                short_label=date_format(month, "M"),
                 opened=o,
                 closed=c,
                 rate=value,

@@ -106,7 +106,10 @@ def outcomes(request: HttpRequest) -> HttpResponse:
             "form": form,
             "data": data,
             "campaign_chart": stacked_bar_chart(
-                [(r.label[:4], r.label, [r.opened.shown, r.closed.shown]) for r in data.campaigns],
+                [
+                    (r.short_label, r.label, [r.opened.shown, r.closed.shown])
+                    for r in data.campaigns
+                ],
                 [(_("Ouvertes"), ""), (_("Clôturées"), "motif-cloture")],
             ),
             "bands": [label for _key, label, _low, _high in SCORE_BANDS],

@@ -240,3 +240,33 @@ def test_a_manager_gets_404_on_every_analytics_url(page, live_server, demo, shot
     shots(page, "manager-404")
     assert ExportLog.objects.count() == 1
     assert not ReportSubscription.objects.exists()
+
+
+def test_outcomes_page_and_the_threshold_setting(
+    page, live_server, activity, shots, page_errors, external_requests
+):
+    from tests.browser.test_pages import HR_ADMIN_EMAIL
+
+    login(page, live_server, HR_ADMIN_EMAIL)
+    page.goto(live_server.url + reverse("analytics:outcomes"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert_accessible(page, "outcomes")
+    shots(page, "outcomes")
+    # The HR admin sets the threshold: a value under 10 is refused in French, kept in the field.
+    page.goto(live_server.url + reverse("analytics:threshold"))
+    field = page.get_by_label(re.compile("Seuil", re.I)).first
+    field.fill("4")
+    page.get_by_role("button", name="Enregistrer le seuil").click()
+    expect(page.get_by_role("alert").first).to_contain_text("n’a pas été enregistré")
+    expect(field).to_have_value("4")
+    assert_accessible(page, "threshold-error")
+    shots(page, "threshold-error")
+    field.fill("12")
+    page.get_by_role("button", name="Enregistrer le seuil").click()
+    expect(page.locator("body")).to_contain_text("12")
+    analyst = User.objects.get(email=ANALYST_EMAIL)
+    analyst.organisation.refresh_from_db()
+    assert analyst.organisation.analytics_min_people == 12
+    # The refused form answers 400 on purpose; Chromium logs any 4xx as an error.
+    assert [e for e in page_errors if "status of 400" not in e] == []
+    assert external_requests == []

@@ -593,3 +593,12 @@ def test_svg_coordinates_are_never_written_with_a_decimal_comma(analyst_client, 
         assert "<svg" in html
         assert not re.search(r'\s(?:x|y|cx|cy|x1|x2|y1|y2|width|height)="-?\d+,\d', html)
         assert not re.search(r'points="[^"]*\d,\d+,', html)
+
+
+def test_chart_axes_have_whole_tick_values():
+    from campus.analytics.charts import bar_chart, stacked_bar_chart
+
+    assert [t.value for t in bar_chart([("a", "a", 0)]).ticks] == [0, 2, 4, 6, 8, 10]
+    assert [t.value for t in bar_chart([("a", "a", 17)]).ticks] == [0, 4, 8, 12, 16, 20]
+    stacked = stacked_bar_chart([("a", "a", [1, 1])], [("x", ""), ("y", "")])
+    assert [t.value for t in stacked.ticks] == [0, 1, 2]
