@@ -8,7 +8,6 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("adoption.csv", views.dashboard_export_csv, name="dashboard_csv"),
     path("resultats/", views.outcomes, name="outcomes"),
     path("seuil/", views.threshold, name="threshold"),
 ]

@@ -4,12 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campus.analytics.charts import bar_chart, line_chart, stacked_bar_chart
-from campus.analytics.exports import report_csv
 from campus.analytics.forms import ThresholdForm
 from campus.analytics.selectors import (
     DEVICES,
@@ -22,7 +20,6 @@ from campus.analytics.tables import (
     adoption_from_params,
     filters_query,
     outcomes_from_params,
-    report_for,
 )
 from campus.models import Organisation, User
 
@@ -150,14 +147,3 @@ def threshold(request: HttpRequest) -> HttpResponse:
         {"form": form, "organisation": organisation},
         status=400 if form.errors else 200,
     )
-
-
-@login_required
-@require_GET
-def dashboard_export_csv(request: HttpRequest) -> HttpResponse:
-    organisation = get_analytics_organisation_for_user(request.user)
-    report = report_for("adoption", organisation, request.GET.dict())
-    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
-    filename = f"adoption-{timezone.localdate():%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

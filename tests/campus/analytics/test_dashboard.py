@@ -10,16 +10,17 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campus.analytics.exports import report_csv
 from campus.analytics.models import Activity, Feature
 from campus.analytics.rollups import rollup_refresh
 from campus.analytics.services import activity_record, month_start, months_back
+from campus.analytics.tables import report_for
 from campus.models import Level
 from tests.factories import ManagerFactory, OrganismFactory
 
 pytestmark = pytest.mark.django_db
 
 URL = "/analyses/"
-CSV_URL = "/analyses/adoption.csv"
 
 
 def add(user, feature: str, action: str = "use", months_ago: int = 0) -> None:
@@ -61,24 +62,24 @@ def analyst_client(client, hr_analyst):
     return RefreshingClient(client, hr_analyst.organisation)
 
 
-def rows_of(response) -> list[list[str]]:
-    text = response.content.decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(text), delimiter=";"))
+def csv_rows(organisation, params: dict | None = None) -> list[list[str]]:
+    """The adoption report as the CSV export writes it (after the beat's rollup refresh)."""
+    rollup_refresh(organisation=organisation)
+    data = report_csv(report_for("adoption", organisation, params or {}))
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
 
 
 # --- Access ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [URL, CSV_URL])
-def test_a_manager_gets_404(client, manager, url):
+def test_a_manager_gets_404(client, manager):
     client.force_login(manager)
-    assert client.get(url).status_code == 404
+    assert client.get(URL).status_code == 404
 
 
-@pytest.mark.parametrize("url", [URL, CSV_URL])
-def test_an_outsider_gets_404(client, outsider, url):
+def test_an_outsider_gets_404(client, outsider):
     client.force_login(outsider)
-    assert client.get(url).status_code == 404
+    assert client.get(URL).status_code == 404
 
 
 def test_anonymous_visitors_are_sent_to_login(client):
@@ -101,7 +102,9 @@ def test_an_unknown_scope_falls_back_to_the_organisation(analyst_client):
     for bad in ["organism:999999", "level:nope", "branch:abc", "x" * 300]:
         response = analyst_client.get(URL, {"perimetre": bad})
         assert response.status_code == 200
-        assert analyst_client.get(CSV_URL, {"perimetre": bad}).status_code == 200
+        assert csv_rows(analyst_client.organisation, {"perimetre": bad})[0][1] == (
+            "Toute l’organisation"
+        )
 
 
 # --- Figures ---------------------------------------------------------------------------------
@@ -248,11 +251,7 @@ def test_the_csv_keeps_suppressed_cells_suppressed(analyst_client, managers):
     for m in managers[:3]:
         add(m, Feature.BOOSTS)
     add(managers[0], Feature.LOGIN, months_ago=1)  # a login only: not a use of a feature
-    response = analyst_client.get(CSV_URL)
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    assert "attachment" in response["Content-Disposition"]
-    rows = rows_of(response)
+    rows = csv_rows(analyst_client.organisation)
     headers = [i for i, r in enumerate(rows) if r and r[0] == "Mois"]
     # Active managers by month, uses by feature, by action, devices, 180° campaigns.
     assert len(headers) == 5
@@ -273,8 +272,7 @@ def test_the_csv_escapes_cells_that_look_like_formulas(analyst_client, managers)
     evil = OrganismFactory(branch=managers[0].organism.branch, name='=HYPERLINK("http://x")')
     for name in ["+cmd", "-2+3", "@SUM(A1)"]:
         OrganismFactory(branch=managers[0].organism.branch, name=name)
-    response = analyst_client.get(CSV_URL, {"perimetre": f"organism:{evil.pk}"})
-    rows = rows_of(response)
+    rows = csv_rows(analyst_client.organisation, {"perimetre": f"organism:{evil.pk}"})
     assert rows[0][1] == "'" + evil.name
     for row in rows:
         for cell in row:
@@ -285,7 +283,7 @@ def test_the_csv_follows_the_scope(analyst_client, managers):
     others = ManagerFactory.create_batch(4, organism=managers[0].organism, level=Level.DIRECTOR)
     for m in others:
         add(m, Feature.COACH)
-    rows = rows_of(analyst_client.get(CSV_URL, {"perimetre": f"level:{Level.DIRECTOR}"}))
+    rows = csv_rows(analyst_client.organisation, {"perimetre": f"level:{Level.DIRECTOR}"})
     assert rows[1][1] == "masqué"  # fewer than k managers in scope
 
 
@@ -308,7 +306,7 @@ def _analytics_urls() -> list[str]:
 def test_a_manager_gets_404_on_every_analytics_url(client, manager):
     client.force_login(manager)
     urls = _analytics_urls()
-    assert {URL, CSV_URL, "/analyses/resultats/", "/analyses/seuil/"} <= set(urls)
+    assert {URL, "/analyses/resultats/", "/analyses/seuil/", "/analyses/exports/"} <= set(urls)
     for url in urls:
         # 405 only for a method the URL never serves (it says nothing about the data).
         statuses = {client.get(url).status_code, client.post(url).status_code}
