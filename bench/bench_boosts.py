@@ -129,7 +129,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int, pin: int | None = None) -> subprocess.Popen:
     from django.conf import settings
 
     env = {
@@ -142,6 +142,7 @@ def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
         "CAMPUS_LOG_LEVEL": "WARNING",
     }
     cmd = [
+        *(["taskset", "-c", str(pin)] if pin is not None else []),
         sys.executable,
         "-m",
         "gunicorn",
@@ -377,6 +378,9 @@ def main() -> None:
         "--results-shown", action="store_true", help="poll results on screen while answering"
     )
     parser.add_argument("--reanswer", type=float, default=0.0, help="change one's poll answer")
+    parser.add_argument(
+        "--pin", action="store_true", help="server, database and cache on core 0, load on core 1"
+    )
     parser.add_argument("--interval", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
@@ -393,7 +397,24 @@ def main() -> None:
     boost_id, sessions, option_ids, poll_id = seed(args.participants, args.results_shown)
     print(f"seeded {args.participants} participants in {time.perf_counter() - t0:.1f} s")
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_server(port, args.workers, args.threads, 0 if args.pin else None)
+    if args.pin:
+        # The web server, PostgreSQL and Redis on core 0; this load generator on core 1: the
+        # figures are then those of a one-core server, apart from the generator's own cost.
+        import contextlib
+
+        import psutil
+
+        from campus import embedded
+
+        ours = str(embedded.data_dir())
+        for proc in psutil.process_iter(["cmdline"]):
+            if any(ours in part for part in proc.info["cmdline"] or []):
+                # This data directory's PostgreSQL (with its backends) and Redis.
+                for p in [proc, *proc.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        p.cpu_affinity([0])
+        os.sched_setaffinity(0, {1})
     try:
         from boosts.models import Question
 
@@ -434,7 +455,9 @@ def main() -> None:
         f"{args.participants} participants joining over {args.ramp:g} s, polling every "
         f"{args.interval:g} s, room pass {'off' if args.no_pass else 'on'}, poll results "
         f"{'shown' if args.results_shown else 'hidden'}; "
-        f"cores on this machine: {os.cpu_count()}; load before: {os.getloadavg()[0]:.2f}"
+        f"cores on this machine: {os.cpu_count()}"
+        f"{' (server, database and cache pinned to core 0, load generator to core 1)' if args.pin else ''}"
+        f"; load average at the end: {os.getloadavg()[0]:.2f}"
     )
     rate = len(steady) / span if span else 0.0
     need = args.participants / args.interval
