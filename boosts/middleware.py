@@ -41,6 +41,8 @@ from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 
+from boosts import services
+
 #: How long a room pass is valid: a boost with its opening window fits in it.
 PASS_MAX_AGE = 6 * 60 * 60
 PASS_SALT = "boosts.live.pass"  # noqa: S105 (a signing salt, not a secret)
@@ -77,8 +79,6 @@ def _with_headers(response: HttpResponse, etag: str) -> HttpResponse:
 
 def fast_answer(request: HttpRequest) -> HttpResponse | None:
     """The response for a participant's poll, or ``None`` to go through the full stack."""
-    from boosts import services
-
     match = _PATH.match(request.path_info)
     if not match or "HTTP_HX_REQUEST" not in request.META:
         return None
@@ -151,8 +151,6 @@ def fast_answer(request: HttpRequest) -> HttpResponse | None:
 
 def _recent(latest: tuple | None, version: int, now: float) -> bool:
     """Whether the last render of a region may stand in for the current version."""
-    from boosts import services
-
     return bool(latest) and now - latest[1] <= services.LIVE_STALE_SECONDS and latest[0] <= version
 
 
@@ -162,8 +160,6 @@ def _questions_part(
     """(ETag, HTML) of the questions fragment from the cache, or ``None``. While the current
     version is not rendered yet, the last render if recent, under its own version's ETag
     (the next poll asks again)."""
-    from boosts import services
-
     if cached["votes"] is None:
         return None
     html, version = cached["q_html"], questions
@@ -182,8 +178,6 @@ def _poll_part(
 ) -> tuple[str, str] | None:
     """(ETag, HTML) of the poll fragment: the person's cached part with the shared results
     (or the last results rendered, if recent)."""
-    from boosts import services
-
     shell = cached["p_shell"]
     if shell is None:
         return None

@@ -371,12 +371,31 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     return bool(etag) and etag in request.headers.get("If-None-Match", "")
 
 
-def _fragment(request: HttpRequest, template: str, context: dict, etag: str) -> HttpResponse:
-    response = render(request, template, context)
+def _polled(response: HttpResponse, etag: str = "") -> HttpResponse:
+    """A polled fragment's headers: revalidate every time, with its ETag if it has one."""
     if etag:
         response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response
+
+
+def _fragment(request: HttpRequest, template: str, context: dict, etag: str) -> HttpResponse:
+    return _polled(render(request, template, context), etag)
+
+
+def _regions(request: HttpRequest, boost: Boost, manage: bool) -> list[str]:
+    """The questions and poll fragments rendered in full (host, or a language other than the
+    cached one)."""
+    return [
+        render_to_string(
+            "boosts/live.html#questions",
+            _questions_context(request, boost, manage),
+            request=request,
+        ),
+        render_to_string(
+            "boosts/live.html#poll", _poll_context(request, boost, manage), request=request
+        ),
+    ]
 
 
 @login_required
@@ -470,10 +489,7 @@ def live_questions(request: HttpRequest, pk: int) -> HttpResponse:
     if manage or not request.htmx:
         context = _questions_context(request, boost, manage)
         return _fragment(request, "boosts/live.html#questions", context, etag)
-    response = HttpResponse(_questions_html(request, boost, questions, mine))
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return _polled(HttpResponse(_questions_html(request, boost, questions, mine)), etag)
 
 
 @login_required
@@ -494,11 +510,7 @@ def live_poll(request: HttpRequest, pk: int) -> HttpResponse:
     if manage or not request.htmx or get_language() != settings.LANGUAGE_CODE:
         context = _poll_context(request, boost, manage)
         return _fragment(request, "boosts/live.html#poll", context, etag)
-    html = _poll_html(request, boost, poll, results, mine)
-    response = HttpResponse(html)
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
-    return response
+    return _polled(HttpResponse(_poll_html(request, boost, poll, results, mine)), etag)
 
 
 def _poll_html(request: HttpRequest, boost: Boost, version: int, results: int, mine: int) -> str:
@@ -555,19 +567,7 @@ def live_updates(request: HttpRequest, pk: int) -> HttpResponse:
     manage = may_manage(request.user, boost)
     if manage:
         # The host watches the counts move with every answer: always fresh.
-        fragments = [
-            render_to_string(
-                "boosts/live.html#questions",
-                _questions_context(request, boost, True),
-                request=request,
-            ),
-            render_to_string(
-                "boosts/live.html#poll", _poll_context(request, boost, True), request=request
-            ),
-        ]
-        response = HttpResponse(services.live_updates_html(fragments))
-        response["Cache-Control"] = "private, no-cache"
-        return response
+        return _polled(HttpResponse(services.live_updates_html(_regions(request, boost, True))))
     questions, poll, mine, results = services.live_versions(boost.pk, request.user.pk)
     etag = services.live_etag_join(
         [
@@ -589,20 +589,8 @@ def live_updates(request: HttpRequest, pk: int) -> HttpResponse:
             _poll_html(request, boost, poll, results, mine),
         ]
     else:
-        fragments = [
-            render_to_string(
-                "boosts/live.html#questions",
-                _questions_context(request, boost, False),
-                request=request,
-            ),
-            render_to_string(
-                "boosts/live.html#poll", _poll_context(request, boost, False), request=request
-            ),
-        ]
-    response = HttpResponse(services.live_updates_html(fragments))
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, no-cache"
-    return response
+        fragments = _regions(request, boost, False)
+    return _polled(HttpResponse(services.live_updates_html(fragments)), etag)
 
 
 def _back_to_live(request: HttpRequest, boost: Boost, part: str) -> HttpResponse:
