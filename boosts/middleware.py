@@ -23,9 +23,12 @@ database access:
   Anything else (no pass, a stale pass, a cache miss, a host) goes through the normal
   stack, which answers the same thing more slowly and fills the cache.
 
-What the fast path cannot see: a change of audience or of password during the pass's life
-(the person keeps receiving the room's questions until the pass expires; votes and questions
-are posts and always take the full path with its checks).
+What the fast path cannot see on its own, such as an account deactivated, a password changed
+(which ends the person's other sessions) or a boost cancelled, it learns within
+``PASS_FRESH_SECONDS``: a pass older than that takes the full stack, whose checks answer 404
+or send to the login page, or else renew the pass in the ``X-Live-Pass`` response header
+(``static/js/boosts.js`` puts it in the room's ``hx-headers``). With 500 people that is about
+four full-stack polls a second. Votes and questions are posts and always take the full path.
 """
 
 from __future__ import annotations
@@ -43,10 +46,15 @@ from django.utils import timezone
 
 from boosts import services
 
-#: How long a room pass is valid: a boost with its opening window fits in it.
+#: How long a room pass lets polls skip the full stack; then the full path checks access again
+#: and renews it.
+PASS_FRESH_SECONDS = 120
+#: How long after it was issued a pass may still be renewed: past that the page must be
+#: reloaded (a boost with its opening window fits in it).
 PASS_MAX_AGE = 6 * 60 * 60
 PASS_SALT = "boosts.live.pass"  # noqa: S105 (a signing salt, not a secret)
 PASS_HEADER = "HTTP_X_LIVE_PASS"  # noqa: S105 (a header name)
+RENEWED_HEADER = "X-Live-Pass"
 _PATH = re.compile(r"^/boosts/(\d+)/live/(updates|questions|poll)/$")
 # The key under which the cached_db session engine keeps a session (see Django's engine).
 _SESSION_CACHE_PREFIX = "django.contrib.sessions.cached_db"
@@ -62,9 +70,11 @@ def room_pass(*, boost_id: int, user_id: int, session_key: str, opens: float, cl
     return signing.dumps(payload, salt=PASS_SALT, compress=False)
 
 
-def _pass_payload(raw: str) -> dict | None:
+def _pass_payload(raw: str, max_age: int | None = None) -> dict | None:
     try:
-        data = signing.loads(raw, salt=PASS_SALT, max_age=PASS_MAX_AGE)
+        data = signing.loads(
+            raw, salt=PASS_SALT, max_age=PASS_FRESH_SECONDS if max_age is None else max_age
+        )
     except signing.BadSignature:  # includes an expired pass
         return None
     return data if isinstance(data, dict) else None
@@ -203,4 +213,39 @@ class LiveRoomFastPath:
             if response is not None:
                 response["X-Live-Fast"] = "1"  # counted by bench/bench_boosts.py
                 return response
+            response = self.get_response(request)
+            renewed = renewed_pass(request, response)
+            if renewed:
+                response[RENEWED_HEADER] = renewed
+            return response
         return self.get_response(request)
+
+
+def renewed_pass(request: HttpRequest, response: HttpResponse) -> str:
+    """A fresh pass for a poll the full stack has just answered, when the pass it carried is
+    no longer fresh: the view's access check passed (200 or 304; an outsider gets 404, a
+    logged-out session a redirect), for the same person, boost and session. The opening
+    window is the old pass's."""
+    match = _PATH.match(request.path_info)
+    if not match or response.status_code not in (200, 304):
+        return ""
+    raw = request.META[PASS_HEADER]
+    if _pass_payload(raw) is not None:
+        return ""  # still fresh: the full path was taken for another reason (a cache miss)
+    data = _pass_payload(raw, PASS_MAX_AGE)
+    user = getattr(request, "user", None)
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if (
+        data is None
+        or user is None
+        or not user.is_authenticated
+        or data.get("u") != user.pk
+        or data.get("b") != int(match[1])
+        or not session_key
+        or data.get("s") != session_digest(session_key)
+    ):
+        return ""
+    opens, closes = data["w"]
+    return room_pass(
+        boost_id=data["b"], user_id=user.pk, session_key=session_key, opens=opens, closes=closes
+    )

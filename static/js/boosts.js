@@ -27,5 +27,11 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var verb = event.detail.requestConfig && event.detail.requestConfig.verb;
     if (verb === "post") { last = {}; }
+    // Every couple of minutes a poll goes through the full access check and the server sends
+    // a renewed room pass (boosts/middleware.py): the next polls carry it.
+    var xhr = event.detail.xhr;
+    var renewed = xhr && xhr.getResponseHeader("X-Live-Pass");
+    var holder = renewed && document.querySelector(".live-layout[hx-headers]");
+    if (holder) { holder.setAttribute("hx-headers", JSON.stringify({"X-Live-Pass": renewed})); }
   });
 })();

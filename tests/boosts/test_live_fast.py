@@ -11,8 +11,8 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from boosts import services
-from boosts.middleware import PASS_MAX_AGE
-from tests.factories import ManagerFactory
+from boosts.middleware import PASS_FRESH_SECONDS, PASS_MAX_AGE
+from tests.factories import ManagerFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,6 +132,84 @@ def test_a_bad_pass_takes_the_full_path_and_gets_the_right_answer(
         response = poll(client, url, room_pass, etag)
     assert response.status_code == 304  # the same answer...
     assert len(ctx.captured_queries) > 0  # ...from the full stack
+
+
+def later(monkeypatch, seconds: float) -> None:
+    """Move the clock the passes are signed and checked with."""
+    import time
+
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + seconds)
+
+
+def test_a_pass_past_its_freshness_takes_the_full_path_once_and_is_renewed(
+    live_boost, participant, monkeypatch, django_assert_num_queries
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    etag = poll(client, url, room_pass)["ETag"]
+    assert "X-Live-Pass" not in poll(client, url, room_pass, etag)  # fresh: nothing to renew
+    later(monkeypatch, PASS_FRESH_SECONDS + 5)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = poll(client, url, room_pass, etag)
+    assert response.status_code == 304 and len(ctx.captured_queries) > 0  # access checked again
+    renewed = response["X-Live-Pass"]
+    assert renewed != room_pass
+    with django_assert_num_queries(0):
+        again = poll(client, url, renewed, etag)
+    assert again.status_code == 304 and again["X-Live-Fast"] == "1"
+    assert "X-Live-Pass" not in again
+
+
+def test_a_pass_past_its_maximum_age_is_not_renewed(live_boost, participant, monkeypatch):
+    client, room_pass = participant
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    etag = poll(client, url, room_pass)["ETag"]
+    later(monkeypatch, PASS_MAX_AGE + 60)
+    response = poll(client, url, room_pass, etag)
+    assert response.status_code == 304  # still answered by the full stack...
+    assert "X-Live-Pass" not in response  # ...but the page must be reloaded for a new pass
+
+
+@pytest.mark.parametrize("change", ["deactivated", "password_changed", "other_session"])
+def test_a_stale_pass_is_not_renewed_once_access_is_lost(
+    change, live_boost, manager, participant, monkeypatch
+):
+    client, room_pass = participant
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    etag = poll(client, url, room_pass)["ETag"]
+    if change == "deactivated":
+        manager.is_active = False
+        manager.save(update_fields=["is_active"])
+    elif change == "password_changed":  # elsewhere: this session's hash no longer matches
+        manager.set_password("un-nouveau-mot-de-passe-2026")
+        manager.save(update_fields=["password"])
+    else:  # the pass replayed from another session of the same person
+        client.logout()
+        client.force_login(manager)
+    later(monkeypatch, PASS_FRESH_SECONDS + 5)
+    response = poll(client, url, room_pass, etag)
+    assert "X-Live-Pass" not in response
+    if change != "other_session":
+        assert response.status_code == 302 and "/comptes/" in response["Location"]
+
+
+def test_an_outsider_with_a_stolen_stale_pass_gets_404_and_no_pass(
+    live_boost, participant, monkeypatch
+):
+    _client, room_pass = participant
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    other = OrganisationFactory(name="Autre", slug="autre-org")
+    outsider = Client()
+    outsider.force_login(ManagerFactory(organism__branch__organisation=other, organisation=other))
+    for moment in (0, PASS_FRESH_SECONDS + 5):
+        later(monkeypatch, moment)
+        response = poll(outsider, url, room_pass)
+        assert response.status_code == 404
+        assert "X-Live-Pass" not in response
 
 
 def test_a_logged_out_session_is_not_answered_by_the_fast_path(live_boost, participant):

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from boosts import middleware as live_middleware
 from boosts.models import Boost, Registration, Satisfaction
 from campus.demo import DEMO_LOGINS
 from tests.browser.test_pages import HR_ADMIN_EMAIL, MANAGER_EMAIL, assert_accessible, login
@@ -48,7 +49,7 @@ def person(browser, browser_context_args, live_server):
 
 
 def test_host_creates_manager_registers_joins_live_room_and_answers_the_survey(
-    page, live_server, demo, screenshot, page_errors, external_requests, person
+    page, live_server, demo, screenshot, page_errors, external_requests, person, monkeypatch
 ):
     from boosts.demo import demo_boosts_seed
     from campus.models import User
@@ -159,6 +160,28 @@ def test_host_creates_manager_registers_joins_live_room_and_answers_the_survey(
         updates, headers={**headers, "If-None-Match": first.headers["etag"]}
     )
     assert again.status == 304 and again.headers.get("x-live-fast") == "1"
+    # Every couple of minutes a poll takes the full path, which checks access again and
+    # renews the pass; boosts.js gives the next polls the renewed pass. Here passes go stale
+    # at once, then stay fresh again.
+    renewals: list[str] = []
+    manager.on(
+        "response",
+        lambda r: (
+            renewals.append(r.headers["x-live-pass"])
+            if r.url.endswith("/live/updates/") and "x-live-pass" in r.headers
+            else None
+        ),
+    )
+    monkeypatch.setattr(live_middleware, "PASS_FRESH_SECONDS", -1)
+    with manager.expect_response(
+        lambda r: r.url.endswith("/live/updates/") and "x-live-pass" in r.headers, timeout=10_000
+    ):
+        pass
+    monkeypatch.setattr(live_middleware, "PASS_FRESH_SECONDS", 120)
+    with manager.expect_request(lambda r: r.url.endswith("/live/updates/"), timeout=10_000) as nxt:
+        pass
+    assert renewals and renewals[0] != polls[0][0]
+    assert nxt.value.headers["x-live-pass"] in renewals
     page.goto(live_server.url + reverse("boosts:manage", args=[boost.pk]))
     expect(page.locator("table")).to_contain_text("Présent")
     assert Registration.objects.filter(boost=boost, checked_in_at__isnull=False).count() == 2
