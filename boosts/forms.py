@@ -209,12 +209,58 @@ class FilterForm(forms.Form):
     format = forms.ChoiceField(
         label=_("Format"), required=False, choices=[("", _("Tous"))] + list(BoostFormat.choices)
     )
+    #: "" (no condition), ``MY_COMMUNITIES`` (any of them) or the id of one of the groups the
+    #: user is an active member of. Any other value is refused with a message and ignored.
+    community = forms.ChoiceField(
+        label=_("Mes communautés"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "Cette communauté ne fait pas partie des vôtres. Le filtre est ignoré : "
+                "choisissez l’une de vos communautés dans la liste."
+            )
+        },
+    )
 
-    def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
+    MY_COMMUNITIES = "mine"
+
+    def __init__(
+        self,
+        *args: Any,
+        themes: list[Theme],
+        communities: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["theme"].choices = [("", _("Tous les thèmes"))] + [
             (t.slug, t.label) for t in themes
         ]
+        for name in ("when", "theme", "format"):
+            # Django's message repeats the value typed in the address: say it without.
+            field = self.fields[name]
+            field.error_messages = {
+                **field.error_messages,
+                "invalid_choice": _("Ce choix n’existe pas : le filtre est ignoré."),
+            }
+        choices: list[Any] = [
+            ("", _("Tous les boosts")),
+            (self.MY_COMMUNITIES, _("Réservés à mes communautés")),
+        ]
+        if communities:
+            choices.append(
+                (_("Une de mes communautés"), [(str(pk), name) for pk, name in communities])
+            )
+        self.fields["community"].choices = choices
+
+    def community_ids(self, communities: list[tuple[int, str]]) -> list[int] | None:
+        """The groups the catalogue is restricted to (None: no restriction). Call after
+        ``is_valid()``: an invalid choice is absent from ``cleaned_data``, hence ignored."""
+        value = getattr(self, "cleaned_data", {}).get("community") or ""
+        if not value:
+            return None
+        if value == self.MY_COMMUNITIES:
+            return [pk for pk, _name in communities]
+        return [int(value)]
 
 
 class QuestionForm(forms.Form):

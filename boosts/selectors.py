@@ -203,6 +203,55 @@ def with_counts(queryset: QuerySet[Boost]) -> QuerySet[Boost]:
     )
 
 
+def communities_of(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the groups of the user's organisation they are an active member of, by
+    name: 1 query. A pending invitation does not count, as in ``audience_filter``; a closed
+    group is named here only to its own members, who may see it."""
+    return list(
+        Group.objects.filter(
+            organisation_id=user.organisation_id,
+            memberships__user_id=user.pk,
+            memberships__status=MembershipStatus.ACTIVE,
+        )
+        .order_by("name", "pk")
+        .values_list("pk", "name")
+    )
+
+
+def for_communities(queryset: QuerySet[Boost], group_ids: list[int]) -> QuerySet[Boost]:
+    """Boosts whose audience names at least one of the groups.
+
+    EXISTS rather than a join: a boost for several of the groups stays one row, and the seat
+    counts annotated on the queryset are not multiplied."""
+    if not group_ids:
+        return queryset.none()
+    return queryset.filter(
+        Exists(BoostCommunity.objects.filter(boost_id=OuterRef("pk"), group_id__in=group_ids))
+    )
+
+
+def community_mentions(
+    boost_ids: list[int], communities: list[tuple[int, str]]
+) -> dict[int, list[str]]:
+    """For each boost, the names of ``communities`` (the user's own, see ``communities_of``)
+    in its audience, in the order given. One query whatever the number of boosts and groups;
+    none when either list is empty. Other groups of the audience are never named: a closed
+    group's name exists only for its members."""
+    if not boost_ids or not communities:
+        return {}
+    position = {pk: index for index, (pk, _name) in enumerate(communities)}
+    names = dict(communities)
+    found: dict[int, list[int]] = {}
+    for boost_id, group_id in BoostCommunity.objects.filter(
+        boost_id__in=boost_ids, group_id__in=list(names)
+    ).values_list("boost_id", "group_id"):
+        found.setdefault(boost_id, []).append(group_id)
+    return {
+        boost_id: [names[pk] for pk in sorted(group_ids, key=position.__getitem__)]
+        for boost_id, group_ids in found.items()
+    }
+
+
 def theme_slugs_for_you(user: User) -> list[str]:
     """Themes of the manager's open action plan (self-diagnosis), then their coach themes.
 

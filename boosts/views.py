@@ -47,7 +47,10 @@ from boosts.selectors import (
     boosts_managed_by,
     boosts_visible_to,
     can_host,
+    communities_of,
+    community_mentions,
     current_poll,
+    for_communities,
     get_boost_for_host,
     get_boost_for_user,
     may_manage,
@@ -88,8 +91,14 @@ def _section(context: dict) -> dict:
 def index(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     themes = list(Theme.objects.all())
-    form = FilterForm(request.GET or None, themes=themes)
-    data = form.cleaned_data if form.is_valid() else {}
+    communities = communities_of(user)
+    form = FilterForm(request.GET or None, themes=themes, communities=communities)
+    data: dict = {}
+    if form.is_bound:
+        # A bad value (a hand-edited address, a group the person has left) is dropped from
+        # ``cleaned_data`` and shown as an error on its field; the other filters still apply.
+        form.is_valid()
+        data = form.cleaned_data
     now = timezone.now()
     visible = with_counts(boosts_visible_to(user)).annotate(ends_at_db=_ends())
     when = data.get("when") or ""
@@ -108,6 +117,9 @@ def index(request: HttpRequest) -> HttpResponse:
         )
     if data.get("format"):
         listing = listing.filter(format=data["format"])
+    community_ids = form.community_ids(communities)
+    if community_ids is not None:
+        listing = for_communities(listing, community_ids)
     listing = listing.select_related("host").prefetch_related("themes").distinct()[:PAGE_SIZE]
     boosts = list(listing)
     mine = dict(
@@ -134,9 +146,14 @@ def index(request: HttpRequest) -> HttpResponse:
                 .distinct()
                 .order_by("starts_at")[:3]
             )
+    mentions = community_mentions([b.pk for b in [*boosts, *for_you]], communities)
     for b in [*boosts, *for_you]:
         b.seats_left = max(0, b.capacity - b.confirmed_count)
         b.my_status = mine.get(b.pk, "")
+        b.my_communities = mentions.get(b.pk, [])
+    # The empty state offers the same search without the community condition.
+    without_community = request.GET.copy()
+    without_community.pop("community", None)
     context = _section(
         {
             "form": form,
@@ -144,6 +161,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "mine": mine,
             "for_you": for_you,
             "when": when,
+            "community_filter": community_ids is not None,
+            "has_communities": bool(communities),
+            "without_community_query": without_community.urlencode(),
             "can_host": can_host(user),
             "checkin_form": CheckinForm(),
         }
