@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
@@ -120,15 +121,17 @@ def index(request: HttpRequest) -> HttpResponse:
     community_ids = form.community_ids(communities)
     if community_ids is not None:
         listing = for_communities(listing, community_ids)
-    listing = listing.select_related("host").prefetch_related("themes").distinct()[:PAGE_SIZE]
-    boosts = list(listing)
+    listing = listing.select_related("host").prefetch_related("themes").distinct()
+    # A bad or out-of-range page number gives the nearest page, never an error.
+    page = Paginator(listing, PAGE_SIZE).get_page(request.GET.get("page"))
+    boosts = list(page.object_list)
     mine = dict(
         Registration.objects.filter(user=user, boost__in=[b.pk for b in boosts]).values_list(
             "boost_id", "status"
         )
     )
     for_you: list[Boost] = []
-    if not when:
+    if not when and not request.htmx:  # the panel is not part of the refreshed list
         # Upcoming boosts of the manager's themes (action plan first), not already joined.
         slugs = theme_slugs_for_you(user)[:6]
         if slugs:
@@ -158,6 +161,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "boosts": boosts,
+            "page": page,
             "mine": mine,
             "for_you": for_you,
             "when": when,
