@@ -54,6 +54,7 @@ from boosts.selectors import (
     for_communities,
     get_boost_for_host,
     get_boost_for_user,
+    is_visible_to,
     may_manage,
     poll_counts,
     poll_mine,
@@ -607,18 +608,34 @@ def live_updates(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if _not_modified(request, etag):
         return HttpResponseNotModified()
-    if get_language() == settings.LANGUAGE_CODE:
-        fragments = [
-            _questions_html(request, boost, questions, mine),
-            _poll_html(request, boost, poll, results, mine),
-        ]
-    else:
-        fragments = _regions(request, boost, False)
+    fragments = _participant_regions(request, boost, (questions, poll, mine, results))
     return _polled(HttpResponse(services.live_updates_html(fragments)), etag)
+
+
+def _participant_regions(
+    request: HttpRequest, boost: Boost, versions: tuple[int, int, int, int]
+) -> list[str]:
+    """A participant's questions and poll fragments for these versions, from the shared
+    renders when possible; this also fills the cache the fast path reads, so the
+    participant's next poll skips the full stack."""
+    questions, poll, mine, results = versions
+    if get_language() != settings.LANGUAGE_CODE:
+        return _regions(request, boost, False)
+    return [
+        _questions_html(request, boost, questions, mine),
+        _poll_html(request, boost, poll, results, mine),
+    ]
 
 
 def _back_to_live(request: HttpRequest, boost: Boost, part: str) -> HttpResponse:
     manage = may_manage(request.user, boost)
+    if request.htmx and not manage:
+        # After a vote or an answer (which moved the participant's own version): the shared
+        # render of the new version, which the whole room's next polls reuse, and the
+        # participant's own parts cached for the fast path.
+        versions = services.live_versions(boost.pk, request.user.pk)
+        questions_html, poll_html = _participant_regions(request, boost, versions)
+        return HttpResponse(questions_html if part == "questions" else poll_html)
     if request.htmx:
         if part == "questions":
             return render(
@@ -665,7 +682,8 @@ def _question_for_user(request: HttpRequest, pk: int) -> Question:
         question = Question.objects.select_related("boost").get(pk=pk)
     except Question.DoesNotExist:
         raise Http404 from None
-    get_boost_for_user(request.user, question.boost_id)  # 404 outside the audience
+    if not is_visible_to(question.boost, request.user):
+        raise Http404  # outside the audience
     return question
 
 
@@ -703,7 +721,8 @@ def _poll_for_user(request: HttpRequest, pk: int) -> Poll:
         poll = Poll.objects.select_related("boost").get(pk=pk)
     except Poll.DoesNotExist:
         raise Http404 from None
-    get_boost_for_user(request.user, poll.boost_id)
+    if not is_visible_to(poll.boost, request.user):
+        raise Http404
     return poll
 
 

@@ -172,7 +172,8 @@ def test_polling_fragments_use_a_constant_number_of_queries(live_boost, organism
         _many_writes(live_boost, people, manager, poll)
     large = (count(q_url), count(p_url), count(q_url, HTTP_HX_REQUEST="true"))
     assert small == large
-    assert large[0] <= 3 and large[1] <= 6 and large[2] <= 4
+    # The user, the boost, its communities (the access check), then the fragment's reads.
+    assert large[0] <= 4 and large[1] <= 7 and large[2] <= 5
 
 
 def _many_writes(live_boost, people, manager, poll) -> None:

@@ -324,3 +324,43 @@ def test_the_host_always_gets_fresh_regions(live_boost, host, manager):
     assert response.status_code == 200 and "ETag" not in response
     assert "Pour l’animateur" in response.content.decode()
     assert "Marquer répondu" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("action", ["vote", "answer"])
+def test_after_my_vote_or_answer_my_next_poll_takes_the_fast_path(
+    action, live_boost, manager, organism, participant, django_assert_num_queries
+):
+    """The post's response renders the new versions for me (and the room): the next poll
+    needs no database (real commits here, as in production, so the versions move at once)."""
+    client, room_pass = participant
+    question = services.question_ask(
+        boost=live_boost, user=ManagerFactory(organism=organism), body="Comment faire ?"
+    )
+    survey = services.poll_create(boost=live_boost, kind="single", prompt="?", options=["A", "B"])
+    services.poll_launch(poll=survey)
+    url = reverse("boosts:live_updates", args=[live_boost.pk])
+    etag = poll(client, url, room_pass)["ETag"]
+    if action == "vote":
+        posted = client.post(reverse("boosts:vote", args=[question.pk]), HTTP_HX_REQUEST="true")
+        assert f'aria-pressed="true" data-q="{question.pk}">' in posted.content.decode()
+    else:
+        option = survey.options.first()
+        posted = client.post(
+            reverse("boosts:poll_answer", args=[survey.pk]),
+            {"option": str(option.pk)},
+            HTTP_HX_REQUEST="true",
+        )
+        assert "Réponse enregistrée." in posted.content.decode()
+    assert posted.status_code == 200
+    with django_assert_num_queries(0):
+        after = poll(client, url, room_pass, etag)
+    assert after.status_code == 200 and after["X-Live-Fast"] == "1"
+    html = after.content.decode()
+    if action == "vote":
+        assert f'aria-pressed="true" data-q="{question.pk}">' in html
+    else:
+        assert "Réponse enregistrée." in html
+    # The same answer as the full stack.
+    full = client.get(url, HTTP_HX_REQUEST="true")
+    assert full["ETag"] == after["ETag"] and full.content == after.content
