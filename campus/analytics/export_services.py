@@ -36,9 +36,9 @@ from django.utils.translation import gettext as _
 
 from campus.analytics import exports
 from campus.analytics.models import EXPORT_DAYS, ExportFormat, ExportLog, ReportSubscription
-from campus.analytics.selectors import get_analytics_organisation_for_user
+from campus.analytics.selectors import get_analytics_organisation_for_user, scope_choices
 from campus.analytics.services import month_start, months_back
-from campus.analytics.tables import REPORTS, Report, report_for
+from campus.analytics.tables import REPORTS, Report, filters_describe_params, report_for
 from campus.jobs import JobError, JobReporter, job_create
 from campus.models import Job, Organisation, Role, User
 
@@ -107,7 +107,7 @@ def exports_visible_to(user: User) -> QuerySet[ExportLog]:
 
 def get_export_for_user(user: User, pk: object) -> ExportLog:
     try:
-        return exports_visible_to(user).select_related("job").get(pk=pk)
+        return exports_visible_to(user).select_related("job", "organisation").get(pk=pk)
     except (ExportLog.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -123,6 +123,35 @@ def export_params_clean(params: Mapping[str, str]) -> dict[str, str]:
         if len(clean) >= PARAMS_MAX:
             break
     return clean
+
+
+def export_filters(
+    export: ExportLog, *, choices: list[tuple[str, object]] | None = None
+) -> list[tuple[str, str]]:
+    """What the export was asked for, in the dashboard's words (``filters_describe``): its
+    filters as of the day it was asked for (a branch deleted since says so), or the month of a
+    monthly report. ``choices``: the organisation's scope choices when already read."""
+    if export.page == MONTHLY_PAGE:
+        try:
+            month = month_label(_month_of(export.params))
+        except JobError:
+            month = _("mois non valide")
+        return [(_("Mois"), month)]
+    asked = timezone.localdate(export.created_at) if export.created_at else None
+    return filters_describe_params(export.organisation, export.params, asked, choices=choices)
+
+
+def exports_filters(exports_: list[ExportLog]) -> list[list[tuple[str, str]]]:
+    """:func:`export_filters` of each export of a page of the log (their organisation
+    selected with them): the scope choices are read once per organisation (two queries), and
+    not at all for monthly reports only."""
+    choices: dict[int, list[tuple[str, object]]] = {}
+    described = []
+    for export in exports_:
+        if export.page != MONTHLY_PAGE and export.organisation_id not in choices:
+            choices[export.organisation_id] = scope_choices(export.organisation)
+        described.append(export_filters(export, choices=choices.get(export.organisation_id)))
+    return described
 
 
 # --- Starting and building an export -----------------------------------------------------------

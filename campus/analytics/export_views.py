@@ -43,14 +43,24 @@ def export_start(request: HttpRequest, page: str) -> HttpResponse:
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress of an export (polled by htmx), then its download button."""
     export = services.get_export_for_user(request.user, pk)
+    filters = services.export_filters(export)
+    # Once the file is made, its summary too (managers counted, data as of, threshold),
+    # without repeating the filters already described above.
+    described = {str(label) for label, _value in filters} | {_("Périmètre"), _("Période")}
+    result = export.job.result if export.job and isinstance(export.job.result, dict) else {}
+    summary = [
+        (label, value) for label, value in result.get("meta") or [] if label not in described
+    ]
     return render(
         request,
         "campus/analytics/export_detail.html",
         {
             "export": export,
+            "summary": summary,
             # The progress fragment polls the job, which only its owner may read.
             "job": export.job if export.job and export.job.owner_id == request.user.pk else None,
             "available": services.export_is_available(export),
+            "filters": filters,
             "export_days": EXPORT_DAYS,
         },
     )
@@ -66,7 +76,11 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "campus/analytics/export_expired.html",
-            {"export": export, "export_days": EXPORT_DAYS},
+            {
+                "export": export,
+                "filters": services.export_filters(export),
+                "export_days": EXPORT_DAYS,
+            },
             status=410,
         )
     if export.job and export.job.state != Job.State.SUCCEEDED:
@@ -97,12 +111,18 @@ def export_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
 def export_list(request: HttpRequest) -> HttpResponse:
     """The log of exports: an HR admin sees the whole organisation's, an HR analyst their own
     and the monthly reports. A constant number of queries."""
-    exports_ = services.exports_visible_to(request.user).select_related("job", "user")
+    exports_ = services.exports_visible_to(request.user).select_related(
+        "job", "user", "organisation"
+    )
     page = Paginator(exports_.order_by("-created_at", "-pk"), EXPORTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     now = timezone.now()
-    rows = [(e, services.export_is_available(e, now)) for e in page.object_list]
+    listed = list(page.object_list)
+    rows = [
+        (e, services.export_is_available(e, now), filters)
+        for e, filters in zip(listed, services.exports_filters(listed), strict=True)
+    ]
     return render(
         request,
         "campus/analytics/exports.html",

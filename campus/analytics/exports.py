@@ -35,8 +35,11 @@ CONTENT_TYPES = {
 CHART_MAX_BARS = 24
 #: At most this many headline figures per report in the PDF.
 KEY_FIGURES_MAX = 6
-#: Tables with more columns than this get a landscape page in the PDF.
-WIDE_COLUMNS = 8
+#: Tables with more columns than this get a smaller font in the PDF...
+DENSE_COLUMNS = 8
+#: ... and with more than this, a landscape page of their own (the actions and the cohorts;
+#: the scores by competency and level stay on the portrait pages).
+WIDE_COLUMNS = 11
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -163,6 +166,7 @@ class TableView:
     header: list[str]
     rows: list[list[tuple[str, bool]]]  # (text, hidden)
     chart: ReportChart | None
+    dense: bool = False  # a smaller font
     wide: bool = False  # printed on a landscape page
 
 
@@ -274,6 +278,7 @@ def report_view(report: Report) -> ReportView:
                 header=[str(c) for c in t.columns],
                 rows=[[_text(v) for v in row] for row in t.rows],
                 chart=table_chart(t),
+                dense=len(t.columns) > DENSE_COLUMNS,
                 wide=len(t.columns) > WIDE_COLUMNS,
             )
             for t in report.tables

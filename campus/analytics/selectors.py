@@ -945,45 +945,59 @@ def _period_bounds(period: Period) -> tuple[dt.date, dt.date]:
     return period.first, month_after(period.last)
 
 
+# Mentions by practice over the period, counted before the practices and their themes are
+# joined: a few hundred rows to join instead of every mention, and both rankings (practices,
+# themes) are summed from them, so the mentions are read once.
+_MENTIONS_SQL = """
+SELECT p.title AS title, t.label AS theme, m.n AS n
+FROM (
+    SELECT m.practice_id, count(*) AS n
+    FROM mallette_mention m
+    WHERE m.organisation_id = %(organisation)s AND m.day >= %(start)s AND m.day < %(end)s
+      {scope}
+    GROUP BY m.practice_id
+) AS m
+JOIN mallette_practice p ON p.id = m.practice_id
+JOIN mallette_theme t ON t.id = p.primary_theme_id
+"""
+_MENTIONS_SCOPE_SQL = {
+    "organism": "AND m.organism_id = %(value)s",
+    "branch": "AND m.organism_id IN (SELECT id FROM campus_organism WHERE branch_id = %(value)s)",
+}
+
+
 def evoked(
     organisation: Organisation, scope: Scope, period: Period, k: int
 ) -> tuple[list[RankRow], list[RankRow], int, bool]:
     """The practices and themes most evoked in the campus's texts (coach questions, community
     posts, 180° verbatims) over the period: counts of texts only, and only from k texts up
     (a mention records no person, so the threshold applies to the texts). Mentions record no
-    level: for a level scope, not available. Two queries."""
-    from mallette.models import Mention
-
+    level: for a level scope, not available. One query."""
     if scope.dimension == "level":
         return [], [], 0, False
     start, end = _period_bounds(period)
-    mentions = Mention.objects.filter(organisation=organisation, day__gte=start, day__lt=end)
-    if scope.dimension == "organism":
-        mentions = mentions.filter(organism_id=scope.value)
-    elif scope.dimension == "branch":
-        mentions = mentions.filter(organism__branch_id=scope.value)
-    practices = [
-        RankRow(
-            label=r["practice__title"],
-            theme=r["practice__primary_theme__label"] or "",
-            count=r["n"],
-        )
-        for r in mentions.values("practice__title", "practice__primary_theme__label")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=k)
-        .order_by("-n", "practice__title")[:TOP_PRACTICES]
-    ]
-    themes_all = list(
-        mentions.values("practice__primary_theme__label").annotate(n=Count("pk")).order_by("-n")
+    sql = _MENTIONS_SQL.format(scope=_MENTIONS_SCOPE_SQL.get(scope.dimension, ""))
+    rows = _cursor_rows(
+        sql, {"organisation": organisation.pk, "start": start, "end": end, "value": scope.value}
     )
+    # Practices of the same title and theme count as one line, themes of the same label as one.
+    by_practice: dict[tuple[str, str], int] = {}
+    by_theme: dict[str, int] = {}
+    for row in rows:
+        key = (row["title"], row["theme"] or "")
+        by_practice[key] = by_practice.get(key, 0) + row["n"]
+        by_theme[row["theme"] or ""] = by_theme.get(row["theme"] or "", 0) + row["n"]
+    top = sorted(
+        ((title, theme, n) for (title, theme), n in by_practice.items() if n >= k),
+        key=lambda line: (-line[2], line[0]),
+    )[:TOP_PRACTICES]
+    practices = [RankRow(label=title, theme=theme, count=n) for title, theme, n in top]
     themes = [
-        RankRow(
-            label=r["practice__primary_theme__label"] or _("Sans thème"), theme="", count=r["n"]
-        )
-        for r in themes_all
-        if r["n"] >= k
+        RankRow(label=label or _("Sans thème"), theme="", count=n)
+        for label, n in sorted(by_theme.items(), key=lambda item: (-item[1], item[0]))
+        if n >= k
     ]
-    return practices, themes, len(themes_all) - len(themes), True
+    return practices, themes, len(by_theme) - len(themes), True
 
 
 def coach_themes(

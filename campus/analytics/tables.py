@@ -20,10 +20,13 @@ from urllib.parse import urlencode
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from campus.analytics.forms import FilterForm
 from campus.analytics.selectors import (
     EVOLUTIONS,
+    PERIOD_CHOICES,
+    PERIOD_RANGE,
     SCORE_BANDS,
     CampaignRow,
     Dashboard,
@@ -223,17 +226,79 @@ def _meta(dashboard: Dashboard) -> list[tuple[str, str]]:
 
 
 def filters_from_params(
-    organisation: Organisation, params: Mapping[str, str], today: dt.date | None = None
+    organisation: Organisation,
+    params: Mapping[str, str],
+    today: dt.date | None = None,
+    *,
+    choices: list[tuple[str, object]] | None = None,
 ) -> tuple[FilterForm, Scope, Period]:
     """The validated filters of a page: an unknown scope falls back to the whole organisation,
-    an invalid period to the last 12 months (the form keeps what was typed, with errors)."""
-    choices = scope_choices(organisation)
+    an invalid period to the last 12 months (the form keeps what was typed, with errors).
+    ``choices``: the organisation's scope choices when already read (two queries)."""
+    if choices is None:
+        choices = scope_choices(organisation)
     data = {k: v for k, v in dict(params).items() if k in ("perimetre", "periode", "debut", "fin")}
     form = FilterForm(data or None, choices=choices, today=today)
     form.is_valid()
     # An unknown scope (stale link, tampering) falls back to the whole organisation.
     key = "" if not form.is_bound or form.scope_invalid else form.cleaned_data["perimetre"]
     return form, scope_from_key(key, choices), form.period()
+
+
+#: The name of each scope dimension, as the groups of the dashboard's scope select say it.
+SCOPE_DIMENSIONS = {
+    "branch": _lazy("Branche"),
+    "organism": _lazy("Organisme"),
+    "level": _lazy("Niveau managérial"),
+}
+#: Why a scope in a link or a logged export is not applied (deleted since, or tampered with).
+SCOPE_UNKNOWN = {
+    "branch": _lazy("branche supprimée ou inconnue"),
+    "organism": _lazy("organisme supprimé ou inconnu"),
+    "level": _lazy("niveau inconnu"),
+}
+
+
+def filters_describe(form: FilterForm, scope: Scope, period: Period) -> list[tuple[str, str]]:
+    """The filters applied, in the dashboard's words: ``[("Branche", "Maladie"), ("Période",
+    "Les 12 derniers mois (décembre 2025 – novembre 2026)")]``. The only description of the
+    filters: the pages' context line, the export's progress page and the log of exports.
+
+    What cannot be applied reads as what is shown instead, and why: a branch deleted since
+    the export was asked for, a period that is not valid."""
+    if scope.dimension:
+        scope_line = (str(SCOPE_DIMENSIONS.get(scope.dimension, _("Périmètre"))), scope.label)
+    elif form.scope_invalid:
+        asked = str(form.data.get("perimetre", "")).partition(":")[0]
+        reason = SCOPE_UNKNOWN.get(asked, _("périmètre inconnu"))
+        scope_line = (
+            _("Périmètre"),
+            _("%(scope)s (%(reason)s)") % {"scope": scope.label, "reason": reason},
+        )
+    else:
+        scope_line = (_("Périmètre"), scope.label)
+    first = date_format(period.first, "YEAR_MONTH_FORMAT")
+    months = f"{first} – {date_format(period.last, 'YEAR_MONTH_FORMAT')}"
+    if period.choice == PERIOD_RANGE:
+        value = months
+    else:
+        choice = dict(PERIOD_CHOICES).get(period.choice, _("Les 12 derniers mois"))
+        value = _("%(choice)s (%(months)s)") % {"choice": choice, "months": months}
+    if form.period_errors:
+        value = _("%(period)s, la période demandée n’étant pas valide") % {"period": value}
+    return [scope_line, (_("Période"), value)]
+
+
+def filters_describe_params(
+    organisation: Organisation,
+    params: Mapping[str, str],
+    today: dt.date | None = None,
+    *,
+    choices: list[tuple[str, object]] | None = None,
+) -> list[tuple[str, str]]:
+    """The filters of a page's query string (or of a logged export, as of the day it was
+    asked for), described by :func:`filters_describe`."""
+    return filters_describe(*filters_from_params(organisation, params, today, choices=choices))
 
 
 def filters_query(scope: Scope, period: Period) -> str:

@@ -18,6 +18,7 @@ from campus.analytics.selectors import (
 )
 from campus.analytics.tables import (
     adoption_from_params,
+    filters_describe,
     filters_query,
     outcomes_from_params,
 )
@@ -59,6 +60,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "action_rows": _action_rows(data),
             "action_columns": [label for _key, label in data.actions],
             "query": filters_query(data.scope, data.period),
+            "filters": filters_describe(form, data.scope, data.period),
             "can_set_threshold": request.user.is_hr_admin,
         },
     )
@@ -122,6 +124,7 @@ def outcomes(request: HttpRequest) -> HttpResponse:
                 for level in data.levels
             ],
             "query": filters_query(data.scope, data.period),
+            "filters": filters_describe(form, data.scope, data.period),
             "can_set_threshold": request.user.is_hr_admin,
         },
     )
