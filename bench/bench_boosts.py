@@ -1,21 +1,29 @@
 """Benchmark of the boosts live room: N participants polling every 3 s, plus questions and
 votes, against a real gunicorn server on 127.0.0.1 and the embedded PostgreSQL and Redis.
 
+    make bench-boosts BENCH_ARGS="--participants 500 --seconds 150 --ramp 60"
     CAMPUS_DATA_DIR=/tmp/bench-x .venv/bin/python bench/bench_boosts.py \
         [--participants 500 --seconds 60 --ramp 60 --workers 4 --threads 1 --interval 3]
-        [--results-shown --reanswer 0.05] [--no-pass]
+        [--results-shown --reanswer 0.05] [--no-pass] [--priority] [--pin]
 
 What one simulated participant does, like the browser with htmx: it enters the room (the
 full page, which carries the room pass), then every ``--interval`` seconds it GETs the
 room's single poll (``/live/updates/``: the questions and the poll regions together) with
-the pass and the ETag it last received (``If-None-Match``). Each cycle it also posts a question with probability ``--ask``, votes
-for a random question with probability ``--vote``, answers the open poll once (and changes
-its answer with probability ``--reanswer``). ``--results-shown`` puts the poll's results on
-everyone's screen, so that answers change everyone's fragment. Participants join spread over
-``--ramp`` seconds; figures are taken over ``--seconds`` of steady state once everyone is in
-the room: requests/s sustained, latency p50/p95/p99 per kind, 200/304 split and how many the
-fast path answered (``boosts/middleware.py``), errors (any status other than 200/302/304 or a
-transport error, over the whole run).
+the pass and the ETag it last received (``If-None-Match``), and takes the renewed pass the
+server sends every couple of minutes. Each cycle it also posts a question with probability
+``--ask``, votes for a random question with probability ``--vote``, answers the open poll
+once (and changes its answer with probability ``--reanswer``). ``--results-shown`` puts the
+poll's results on everyone's screen, so that answers change everyone's fragment.
+Participants join spread over ``--ramp`` seconds; figures are taken over ``--seconds`` of
+steady state once everyone is in the room: requests/s sustained, latency p50/p95/p99 per
+kind, 200/304 split and how many the fast path answered (``boosts/middleware.py``), errors
+(any status other than 200/302/304 or a transport error, over the whole run), CPU by
+process group.
+
+Each participant is one HTTP/1.1 connection (``Browser``: keep-alive when the server allows
+it, cookies), written on asyncio streams so that the generator costs little of the cores it
+shares with the server. ``--priority`` runs the bench's processes before any other work on
+the machine; ``--pin`` gives the server one core and the generator the other.
 
 Works in its own database (``campus_bench_boosts`` on the embedded server); each run deletes
 the previous run's organisation. Sessions are created directly (no password hashing).
@@ -46,6 +54,8 @@ sys.path.insert(0, str(ROOT))
 from bench.common import bench_django_setup  # noqa: E402
 
 ORG_SLUG = "bench-boosts"
+#: Scheduling priority with ``--priority`` (negative: before the machine's other processes).
+PRIORITY = -10
 
 
 def seed(participants: int, results_shown: bool) -> tuple[int, list[str], list[int], int]:
@@ -375,6 +385,17 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def prioritise(*pids: int) -> None:
+    """Give these processes the ``PRIORITY`` nice value, and their scheduling autogroups too:
+    with autogroups (Linux's default for desktop and many server kernels), nice values only
+    rank processes of the same session, and each session gets an equal share of the cores."""
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, PRIORITY)
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/autogroup", "w") as group:
+            group.write(str(PRIORITY))
+
+
 def our_services() -> list:
     """This data directory's PostgreSQL (postmaster) and Redis processes."""
     import psutil
@@ -495,6 +516,12 @@ def main() -> None:
     parser.add_argument(
         "--pin", action="store_true", help="server, database and cache on core 0, load on core 1"
     )
+    parser.add_argument(
+        "--priority",
+        action="store_true",
+        help=f"run the server, database, cache and generator at nice {PRIORITY} (needs root): "
+        "on a machine busy with other work, they get the cores first",
+    )
     parser.add_argument("--interval", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)
@@ -511,7 +538,16 @@ def main() -> None:
     boost_id, sessions, option_ids, poll_id = seed(args.participants, args.results_shown)
     print(f"seeded {args.participants} participants in {time.perf_counter() - t0:.1f} s")
     port = free_port()
+    if args.priority:
+        # Before the server starts, so that gunicorn and its workers inherit it.
+        prioritise(os.getpid())
     server = start_server(port, args.workers, args.threads, 0 if args.pin else None)
+    if args.priority:
+        prioritise(server.pid)
+        for service in our_services():
+            # This data directory's PostgreSQL (with its backends, present and future: they
+            # are forked from the postmaster) and Redis.
+            prioritise(service.pid, *(c.pid for c in service.children(recursive=True)))
     if args.pin:
         # The web server, PostgreSQL and Redis on core 0; this load generator on core 1: the
         # figures are then those of a one-core server, apart from the generator's own cost.
@@ -565,6 +601,7 @@ def main() -> None:
         f"{'shown' if args.results_shown else 'hidden'}; "
         f"cores on this machine: {os.cpu_count()}"
         f"{' (server, database and cache pinned to core 0, load generator to core 1)' if args.pin else ''}"
+        f"{f' (bench processes at nice {PRIORITY})' if args.priority else ''}"
         f"; load average at the end: {os.getloadavg()[0]:.2f}"
     )
     rate = len(steady) / span if span else 0.0
