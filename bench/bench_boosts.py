@@ -158,6 +158,9 @@ def start_server(port: int, workers: int, threads: int, pin: int | None = None) 
         sys.executable,
         "-m",
         "gunicorn",
+        # The production settings (timeouts, keep-alive, worker recycling), then the bench's.
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "campus.wsgi",
         "-b",
         f"127.0.0.1:{port}",
@@ -165,10 +168,6 @@ def start_server(port: int, workers: int, threads: int, pin: int | None = None) 
         str(workers),
         "--threads",
         str(threads),
-        # Longer than the poll interval, so that keep-alive connections (gthread workers)
-        # are not closed just as a participant reuses them.
-        "--keep-alive",
-        "10",
         "--log-level",
         "warning",
         "--access-logfile",
