@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser install lint format bench bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics eval collectstatic check-deploy clean
+.PHONY: run test test-unit test-browser install lint format messages bench bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics eval collectstatic check-deploy clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,25 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+## make messages: refresh the French catalogue (locale/fr) after adding or changing a plural
+## string. Needs GNU gettext (apt-get install -y gettext); commit the .po and the .mo it writes.
+## Source strings are French, so each plural entry gets its own msgid / msgid_plural as msgstr
+## (the catalogue only brings the French rule: singular for 0 and 1) and every other msgstr is
+## emptied. POT-Creation-Date is dropped so that unchanged sources give an unchanged catalogue.
+PO := locale/fr/LC_MESSAGES/django.po
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || { echo "GNU gettext is missing: apt-get install -y gettext"; exit 1; }
+	$(PY) manage.py makemessages --locale fr --add-location=file --no-wrap --no-obsolete \
+		--ignore=var --ignore=tests --ignore=bench --ignore=static --ignore=staticfiles \
+		--ignore=test-results --ignore=media --ignore='*.egg-info'
+	msgattrib --clear-fuzzy --clear-previous --no-wrap -o $(PO) $(PO)
+	msgfilter --keep-header --no-wrap -i $(PO) -o $(PO) sh -c 'cat >/dev/null; \
+		if [ -n "$${MSGFILTER_MSGID_PLURAL+x}" ]; then \
+		if [ "$$MSGFILTER_PLURAL_FORM" = 0 ]; then printf %s "$$MSGFILTER_MSGID"; \
+		else printf %s "$$MSGFILTER_MSGID_PLURAL"; fi; fi'
+	sed -i '/^"POT-Creation-Date: /d' $(PO)
+	msgfmt --check -o locale/fr/LC_MESSAGES/django.mo $(PO)
 
 ## make bench: performance measurements (not run by make test).
 bench: bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics

@@ -281,7 +281,9 @@ class ImportSummary:
                 else "",
                 unchanged,
             ]
-        text += " (" + ", ".join(part for part in parts if part) + ")"
+        details = ", ".join(part for part in parts if part)
+        if details:
+            text += " (" + details + ")"
         if self.teams:
             text += ", " + ngettext("%(count)s équipe", "%(count)s équipes", self.teams) % {
                 "count": n(self.teams)
