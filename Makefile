@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-unit test-browser install lint format messages bench bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics eval collectstatic check-deploy clean
+.PHONY: run test test-unit test-browser install lint format messages bench bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics bench-boosts eval collectstatic check-deploy clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,7 +70,7 @@ messages: $(STAMP)
 	msgfmt --check -o locale/fr/LC_MESSAGES/django.mo $(PO)
 
 ## make bench: performance measurements (not run by make test).
-bench: bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics
+bench: bench-import bench-mallette bench-selfdiag bench-communities bench-feedback180 bench-analytics bench-boosts
 
 bench-import: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
@@ -101,6 +101,11 @@ bench-feedback180: $(STAMP)
 bench-analytics: $(STAMP)
 	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
 	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_analytics.py $(BENCH_ARGS)
+
+## make bench-boosts: the live room with 500 participants (BENCH_ARGS="--results-shown ...").
+bench-boosts: $(STAMP)
+	@tmp=$$(mktemp -d /tmp/campus-bench.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	CAMPUS_DATA_DIR="$$tmp" $(PY) bench/bench_boosts.py $(BENCH_ARGS)
 
 check-deploy: $(STAMP)
 	DATABASE_URL=postgres://campus:x@localhost/campus REDIS_URL=redis://localhost:6379/0 \
