@@ -21,28 +21,12 @@ from django.utils import timezone
 from boosts.models import Boost, BoostFormat, Registration, RegistrationStatus
 from communities.models import Group, GroupVisibility, Membership, MembershipStatus
 from mallette.models import Theme
+from tests.boosts.test_audience_communities import client_of, join, make_group
 from tests.factories import HrAdminFactory, ManagerFactory
 
 pytestmark = pytest.mark.django_db
 
 INDEX = reverse("boosts:index")
-
-
-def make_group(organisation, name: str, *, visibility=GroupVisibility.OPEN) -> Group:
-    slug = name.lower().replace(" ", "-")
-    return Group.objects.create(
-        organisation=organisation, name=name, slug=slug, visibility=visibility
-    )
-
-
-def join(group: Group, user, status=MembershipStatus.ACTIVE) -> Membership:
-    return Membership.objects.create(group=group, user=user, status=status)
-
-
-def client_of(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
 
 
 def page(c: Client, **params: str) -> str:
