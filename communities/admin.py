@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 
 from communities.models import Group, Membership, Report, Thread
 
@@ -20,6 +21,9 @@ class GroupAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    # Webhooks are https only (the app's form assumes it too); also silences Django 6's
+    # change-of-default warning.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Thread)

@@ -33,7 +33,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from campus.models import Role, User
-from campus.search import Unaccent, text_query, unaccent
+from campus.search import text_query, unaccent
 from communities.models import (
     Group,
     GroupVisibility,
@@ -194,12 +194,10 @@ def directory(user: User, *, query: str = "", kind: str = "") -> QuerySet[Group]
     if kind:
         qs = qs.filter(kind=kind)
     if query:
+        # The stored columns are folded like the query (campus_unaccent() then lower()), so a
+        # plain LIKE is accent- and case-insensitive without folding each row per search.
         folded = unaccent(query).lower().strip()
-        # alias(), not annotate(): the folded texts must stay out of the GROUP BY of the
-        # member count below (measured: 2.4 s instead of ~0.1 s with 2,000 groups).
-        qs = qs.alias(_name=Unaccent("name"), _description=Unaccent("description")).filter(
-            Q(_name__icontains=folded) | Q(_description__icontains=folded)
-        )
+        qs = qs.filter(Q(name_folded__contains=folded) | Q(description_folded__contains=folded))
     return (
         qs.select_related("theme")
         .annotate(member_count=_member_count(), is_member=_member_exists(user, active=True))
