@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from boosts.models import Boost, BoostCommunity, Registration
@@ -49,6 +50,9 @@ class BoostAdmin(admin.ModelAdmin):
     raw_id_fields = ["host", "created_by", "followup_practice"]
     readonly_fields = ["uid", "series", "sequence", "followup_sent_at"]
     inlines = [BoostCommunityInline, RegistrationInline]
+    # Meeting and replay links are https (the host's form assumes it too); also silences
+    # Django 6's change-of-default warning.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Registration)
