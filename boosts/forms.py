@@ -232,6 +232,7 @@ class FilterForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.communities = communities or []
         self.fields["theme"].choices = [("", _("Tous les thèmes"))] + [
             (t.slug, t.label) for t in themes
         ]
@@ -252,14 +253,14 @@ class FilterForm(forms.Form):
             )
         self.fields["community"].choices = choices
 
-    def community_ids(self, communities: list[tuple[int, str]]) -> list[int] | None:
+    def community_ids(self) -> list[int] | None:
         """The groups the catalogue is restricted to (None: no restriction). Call after
         ``is_valid()``: an invalid choice is absent from ``cleaned_data``, hence ignored."""
         value = getattr(self, "cleaned_data", {}).get("community") or ""
         if not value:
             return None
         if value == self.MY_COMMUNITIES:
-            return [pk for pk, _name in communities]
+            return [pk for pk, _name in self.communities]
         return [int(value)]
 
 

@@ -119,7 +119,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
     if data.get("format"):
         listing = listing.filter(format=data["format"])
-    community_ids = form.community_ids(communities)
+    community_ids = form.community_ids()
     if community_ids is not None:
         listing = for_communities(listing, community_ids)
     listing = listing.select_related("host").prefetch_related("themes").distinct()
@@ -155,9 +155,6 @@ def index(request: HttpRequest) -> HttpResponse:
         b.seats_left = max(0, b.capacity - b.confirmed_count)
         b.my_status = mine.get(b.pk, "")
         b.my_communities = mentions.get(b.pk, [])
-    # The empty state offers the same search without the community condition.
-    without_community = request.GET.copy()
-    without_community.pop("community", None)
     context = _section(
         {
             "form": form,
@@ -168,7 +165,6 @@ def index(request: HttpRequest) -> HttpResponse:
             "when": when,
             "community_filter": community_ids is not None,
             "has_communities": bool(communities),
-            "without_community_query": without_community.urlencode(),
             "can_host": can_host(user),
             "checkin_form": CheckinForm(),
         }

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from boosts.models import Boost
 from campus.models import Role
+from communities.models import GroupVisibility
 from mallette.models import Theme
+from tests.boosts.groups import make_group
 from tests.factories import ManagerFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -67,3 +69,16 @@ def live_boost(make_boost):
 
 def paris(*args: int) -> datetime:
     return datetime(*args, tzinfo=PARIS)
+
+
+@pytest.fixture
+def pilots(organism):
+    return make_group(organism.organisation, "Pilotes du changement")
+
+
+@pytest.fixture
+def circle(organism):
+    """A closed group."""
+    return make_group(
+        organism.organisation, "Cercle des directeurs", visibility=GroupVisibility.CLOSED
+    )

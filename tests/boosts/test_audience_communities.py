@@ -23,40 +23,12 @@ from boosts.admin import BoostCommunityFormSet
 from boosts.models import Boost, BoostCommunity, Registration, RegistrationStatus
 from campus.models import Level
 from communities import services as community_services
-from communities.models import Group, GroupVisibility, Membership, MembershipStatus
+from communities.models import Membership, MembershipStatus
+from tests.boosts.groups import client_of, join, make_group
 from tests.boosts.test_host import form_data
 from tests.factories import ManagerFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def make_group(organisation, name: str, *, visibility=GroupVisibility.OPEN) -> Group:
-    slug = name.lower().replace(" ", "-")
-    return Group.objects.create(
-        organisation=organisation, name=name, slug=slug, visibility=visibility
-    )
-
-
-def join(group: Group, user, status=MembershipStatus.ACTIVE) -> Membership:
-    return Membership.objects.create(group=group, user=user, status=status)
-
-
-def client_of(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def pilots(organism) -> Group:
-    return make_group(organism.organisation, "Pilotes du changement")
-
-
-@pytest.fixture
-def circle(organism) -> Group:
-    return make_group(
-        organism.organisation, "Cercle des directeurs", visibility=GroupVisibility.CLOSED
-    )
 
 
 @pytest.fixture

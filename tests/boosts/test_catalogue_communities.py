@@ -21,7 +21,7 @@ from django.utils import timezone
 from boosts.models import Boost, BoostFormat, Registration, RegistrationStatus
 from communities.models import Group, GroupVisibility, Membership, MembershipStatus
 from mallette.models import Theme
-from tests.boosts.test_audience_communities import client_of, join, make_group
+from tests.boosts.groups import client_of, join, make_group
 from tests.factories import HrAdminFactory, ManagerFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +40,6 @@ def results(c: Client, **params: str) -> str:
     response = c.get(INDEX, params, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     return response.content.decode()
-
-
-@pytest.fixture
-def pilots(organism) -> Group:
-    return make_group(organism.organisation, "Pilotes du changement")
-
-
-@pytest.fixture
-def circle(organism) -> Group:
-    return make_group(
-        organism.organisation, "Cercle des directeurs", visibility=GroupVisibility.CLOSED
-    )
 
 
 @pytest.fixture

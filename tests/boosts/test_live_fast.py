@@ -46,6 +46,14 @@ def poll(client, url, room_pass, etag=""):
     return client.get(url, **headers)
 
 
+def later(monkeypatch, seconds: float) -> None:
+    """Move the clock the passes are signed and checked with."""
+    import time
+
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + seconds)
+
+
 def test_unchanged_polls_answer_304_without_any_query(
     live_boost, participant, django_assert_num_queries
 ):
@@ -121,10 +129,7 @@ def test_a_bad_pass_takes_the_full_path_and_gets_the_right_answer(
         someone.force_login(ManagerFactory(organism=organism))
         room_pass = enter(someone, live_boost)
     else:
-        import time
-
-        real = time.time
-        monkeypatch.setattr(time, "time", lambda: real() + PASS_MAX_AGE + 60)
+        later(monkeypatch, PASS_MAX_AGE + 60)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -132,14 +137,6 @@ def test_a_bad_pass_takes_the_full_path_and_gets_the_right_answer(
         response = poll(client, url, room_pass, etag)
     assert response.status_code == 304  # the same answer...
     assert len(ctx.captured_queries) > 0  # ...from the full stack
-
-
-def later(monkeypatch, seconds: float) -> None:
-    """Move the clock the passes are signed and checked with."""
-    import time
-
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + seconds)
 
 
 def test_a_pass_past_its_freshness_takes_the_full_path_once_and_is_renewed(
